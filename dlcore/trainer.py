@@ -1,0 +1,258 @@
+"""A step-wise, resumable trainer: the page decides the pace, the trainer only takes steps.
+
+    trainer = Trainer(DataConfig(), ModelConfig(), TrainConfig())
+    while not trainer.done:
+        trainer.advance(25)          # 25 optimizer steps (fewer if the run ends)
+        draw(trainer.recorder)       # the data measured so far
+
+A ``Trainer`` holds everything a run needs (model, optimizer, schedule, batch order, recorder,
+step), so a session can keep it, advance it a few steps at a time, pause and single-step.
+A run that blows up (NaN/Inf, or a loss 100× its starting value) stops with
+``status == "diverged"`` and a message saying at which step, never with an exception.
+Same configs and seed ⇒ the same batches, the same masks, the same curves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import data as data_mod
+from .config import DataConfig, ModelConfig, TrainConfig
+from .device import pick_device
+from .models import MLP, InvertedDropout, build
+from .recorder import LayerStats, Record, Recorder, grad_norm_per_layer, update_to_weight_ratio
+
+DIVERGENCE_FACTOR = 100.0  # a loss this many times its starting value counts as diverged
+# At a recorded step the train loss/accuracy and the activation statistics are measured on a
+# fixed probe: the first PROBE_SIZE training examples (a random subset: the split shuffles).
+PROBE_SIZE = 256
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    """The ``torch.optim`` optimizer named by ``cfg.optimizer``."""
+    wd = cfg.weight_decay
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=wd)
+    if cfg.optimizer in ("momentum", "nesterov"):
+        nesterov = cfg.optimizer == "nesterov"
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=nesterov, weight_decay=wd)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.99, weight_decay=wd)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=wd)
+    return torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=wd)
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """The multiplier of the base learning rate at ``step`` (0-based) of ``total`` steps.
+
+    - constant: 1
+    - step: 1, then 0.1 from 50 % of the run, 0.01 from 75 %
+    - cosine: ½(1 + cos(π·t)), t = step/total — from 1 down to 0
+    - warmup_cosine: linear from 0 to 1 over the first 10 %, then cosine down to 0
+    """
+    t = step / max(total, 1)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "step":
+        return 1.0 if t < 0.5 else (0.1 if t < 0.75 else 0.01)
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * t))
+    if schedule == "warmup_cosine":
+        warm = 0.1
+        if t < warm:
+            return (step + 1) / (warm * total)
+        return 0.5 * (1 + math.cos(math.pi * (t - warm) / (1 - warm)))
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
+
+
+class BatchOrder:
+    """Mini-batch indices, epoch by epoch: a fresh seeded permutation each time one runs out."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size = n, min(batch_size, n)
+        self.generator = torch.Generator().manual_seed(seed)
+        self._perm = torch.randperm(n, generator=self.generator)
+        self._pos = 0
+
+    def peek(self) -> torch.Tensor:
+        if self._pos + self.batch_size > self.n:
+            self._perm = torch.randperm(self.n, generator=self.generator)
+            self._pos = 0
+        return self._perm[self._pos : self._pos + self.batch_size]
+
+    def next(self) -> torch.Tensor:
+        batch = self.peek()
+        self._pos += self.batch_size
+        return batch
+
+
+class Trainer:
+    """One training run, advanced by the caller. See the module docstring."""
+
+    def __init__(
+        self,
+        data: DataConfig,
+        model: ModelConfig,
+        train: TrainConfig,
+        device: torch.device | str | None = None,
+        dataset: data_mod.Dataset | None = None,
+    ):
+        self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.dataset = (dataset or data_mod.load(data)).to(self.device)
+        ds = self.dataset
+        self.model: MLP = build(ds.n_features, ds.n_classes, model, seed=train.seed).to(self.device)
+        self.optimizer = make_optimizer(train, self.model.parameters())
+        self.scheduler = None  # a constant rate needs no scheduler (and skips its per-step cost)
+        if train.schedule != "constant":
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+                self.optimizer, lambda s: lr_factor(train.schedule, s, train.steps)
+            )
+        # Only dropout and BatchNorm behave differently in eval mode; skip the mode switches
+        # (a walk over every module) when the model has neither.
+        self._has_modes = any(isinstance(m, (InvertedDropout, nn.BatchNorm1d)) for m in self.model.modules())
+        self._linears = self.model.linears()
+        self._params = list(self.model.parameters())
+        n_probe = min(PROBE_SIZE, len(ds.y_train))  # training examples evaluated when recording
+        self._eval_batch = (
+            torch.cat([ds.x_train[:n_probe], ds.x_val]),
+            torch.cat([ds.y_train[:n_probe], ds.y_val]),
+            n_probe,
+        )
+        self.batches = BatchOrder(len(ds.y_train), train.batch_size, train.seed)
+        self.recorder = Recorder(every=train.record_every)
+        self.step = 0
+        self.losses: list[float] = []  # mini-batch loss of every step
+        self.status = "ready"  # ready -> running -> finished | diverged
+        self.message = ""
+        self._initial_loss: float | None = None
+        self._record_initial()
+
+    # ----------------------------------------------------------------- public
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "diverged")
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    def advance(self, n: int = 1) -> int:
+        """Take up to ``n`` optimizer steps; stop early at the end of the run or on divergence.
+        Returns the number of steps taken."""
+        taken = 0
+        while taken < n and not self.done:
+            self.train_step()
+            taken += 1
+        return taken
+
+    def run(self) -> "Trainer":
+        """Train to the end (or to divergence) and return self."""
+        self.advance(self.train_cfg.steps - self.step)
+        return self
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (n, n_classes) in eval mode, on the CPU."""
+        self._set_training(False)
+        p = F.softmax(self.model(x.to(self.device)), dim=1)
+        self._set_training(True)
+        return p.cpu()
+
+    # ---------------------------------------------------------------- a step
+    def train_step(self) -> float:
+        """One optimizer step on the next mini-batch. Returns its loss."""
+        if self.done:
+            return self.losses[-1] if self.losses else float("nan")
+        self.status = "running"
+        recording = self.recorder.due(self.step + 1)
+        idx = self.batches.next()
+        loss = self._backward(idx)
+        linears = self._linears
+        if recording:
+            grad_norms = grad_norm_per_layer(linears)
+            before = [l.weight.detach().clone() for l in linears]
+        if self.train_cfg.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.train_cfg.grad_clip)
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self.step += 1
+        value = loss.item()
+        self.losses.append(value)
+        if self._check_divergence(value, weights=self.step >= self.train_cfg.steps):
+            return value
+        if recording:
+            self._record(grad_norms, update_to_weight_ratio(before, linears))
+        if self.step >= self.train_cfg.steps:
+            self.status = "finished"
+            if not self.recorder.records or self.recorder.records[-1].step != self.step:
+                self._record(grad_norm_per_layer(linears), [float("nan")] * len(linears))
+        return value
+
+    def _set_training(self, mode: bool) -> None:
+        if self._has_modes and self.model.training != mode:
+            self.model.train(mode)
+
+    def _backward(self, idx: torch.Tensor) -> torch.Tensor:
+        self._set_training(True)
+        self.optimizer.zero_grad(set_to_none=True)
+        ds = self.dataset
+        idx = idx.to(self.device)
+        logits = self.model(ds.x_train[idx])  # (batch, n_classes)
+        loss = F.cross_entropy(logits, ds.y_train[idx])
+        loss.backward()
+        return loss
+
+    def _check_divergence(self, loss: float, weights: bool) -> bool:
+        """NaN/Inf or a runaway loss ends the run. Weights are checked at the last step only:
+        before that, a non-finite weight makes the next step's loss non-finite anyway."""
+        if self._initial_loss is None:
+            self._initial_loss = loss
+        if not math.isfinite(loss):
+            reason = f"the loss became {loss}"
+        elif loss > DIVERGENCE_FACTOR * max(self._initial_loss, 0.1):
+            reason = f"the loss grew from {self._initial_loss:.3g} to {loss:.3g}"
+        elif weights and not torch.stack(torch._foreach_norm(self._params)).isfinite().all():
+            reason = "a weight became NaN or infinite"
+        else:
+            return False
+        self.status = "diverged"
+        self.message = f"diverged at step {self.step}: {reason}"
+        return True
+
+    # ------------------------------------------------------------- recording
+    def _record_initial(self) -> None:
+        """Step 0: the untrained network, with the gradients of the first mini-batch."""
+        linears = self._linears
+        self._backward(self.batches.peek())
+        grads = grad_norm_per_layer(linears)
+        self.optimizer.zero_grad(set_to_none=True)
+        self._record(grads, [float("nan")] * len(linears))
+
+    @torch.no_grad()
+    def _record(self, grad_norms: list[float], ratios: list[float]) -> None:
+        """Measure the network: one eval-mode forward pass over the training probe and the
+        validation set together, with the activation hooks on (they see the probe rows only)."""
+        x, y, n_probe = self._eval_batch
+        self._set_training(False)
+        with self.recorder.capture(self.model, rows=n_probe):
+            logits = self.model(x)  # (n_probe + n_val, n_classes)
+        self._set_training(True)
+        losses = F.cross_entropy(logits, y, reduction="none")
+        correct = (logits.argmax(dim=1) == y).float()
+        train_loss, val_loss, train_acc, val_acc = torch.stack(
+            [losses[:n_probe].mean(), losses[n_probe:].mean(), correct[:n_probe].mean(), correct[n_probe:].mean()]
+        ).tolist()
+        acts = self.recorder.take_activations()
+        weight_norms = torch.stack(torch._foreach_norm([l.weight for l in self._linears])).tolist()
+        layers = tuple(
+            LayerStats(name, grad_norms[i], ratios[i], weight_norms[i], acts[i] if i < len(acts) else None)
+            for i, name in enumerate(self.model.layer_names())
+        )
+        self.recorder.add(Record(self.step, train_loss, val_loss, train_acc, val_acc, layers))
