@@ -71,7 +71,8 @@ def overhead(repeats: int, device) -> dict:
     steps = BENCH_TRAIN.steps
     b, i = statistics.median(bare), statistics.median(inst)
     return {
-        "model": f"MLP {BENCH_MODEL.depth}×{BENCH_MODEL.width} {BENCH_MODEL.activation}, batch {BENCH_TRAIN.batch_size}",
+        "model": f"MLP {BENCH_MODEL.depth}×{BENCH_MODEL.width} {BENCH_MODEL.activation}, "
+        f"batch {BENCH_TRAIN.batch_size}",
         "record_every": BENCH_TRAIN.record_every,
         "bare_steps_per_s": steps / b,
         "instrumented_steps_per_s": steps / i,

@@ -31,7 +31,7 @@ class Dataset:
     n_classes: int
     name: str
 
-    def to(self, device: torch.device) -> "Dataset":
+    def to(self, device: torch.device) -> Dataset:
         move = {k: getattr(self, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val")}
         return Dataset(**move, n_features=self.n_features, n_classes=self.n_classes, name=self.name)
 

@@ -6,8 +6,9 @@ batches — so any difference in the curves comes from that setting alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -29,7 +30,7 @@ class Comparison:
     variants: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
     @classmethod
-    def over(cls, data, model, train, field: str, values, labels=None) -> "Comparison":
+    def over(cls, data, model, train, field: str, values, labels=None) -> Comparison:
         """Variants that set one ``field`` ("model.activation") to each of ``values``."""
         labels = labels or [str(v) for v in values]
         return cls(data, model, train, tuple((lab, ((field, v),)) for lab, v in zip(labels, values)))

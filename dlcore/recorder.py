@@ -19,9 +19,9 @@ detached and moved to the CPU; no figure is made here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -176,12 +176,12 @@ class Recorder:
 
 def grad_norm_per_layer(linears: list[nn.Linear]) -> list[float]:
     """‖∂L/∂W‖ of each weight matrix (0 where no gradient has been computed)."""
-    grads = [l.weight.grad if l.weight.grad is not None else torch.zeros_like(l.weight) for l in linears]
+    grads = [lin.weight.grad if lin.weight.grad is not None else torch.zeros_like(lin.weight) for lin in linears]
     return torch.stack(torch._foreach_norm(grads)).tolist()  # one fused call, one sync
 
 
 def update_to_weight_ratio(before: list[torch.Tensor], linears: list[nn.Linear]) -> list[float]:
     """‖W_after − W_before‖ / ‖W_before‖ per layer (a healthy step is often around 1e-3)."""
-    deltas = torch._foreach_sub([l.weight.detach() for l in linears], before)
+    deltas = torch._foreach_sub([lin.weight.detach() for lin in linears], before)
     ratio = torch.stack(torch._foreach_norm(deltas)) / torch.stack(torch._foreach_norm(before)).clamp_min(1e-12)
     return ratio.tolist()

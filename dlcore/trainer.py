@@ -151,7 +151,7 @@ class Trainer:
             taken += 1
         return taken
 
-    def run(self) -> "Trainer":
+    def run(self) -> Trainer:
         """Train to the end (or to divergence) and return self."""
         self.advance(self.train_cfg.steps - self.step)
         return self
@@ -176,7 +176,7 @@ class Trainer:
         linears = self._linears
         if recording:
             grad_norms = grad_norm_per_layer(linears)
-            before = [l.weight.detach().clone() for l in linears]
+            before = [lin.weight.detach().clone() for lin in linears]
         if self.train_cfg.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.train_cfg.grad_clip)
         self.optimizer.step()
@@ -250,7 +250,7 @@ class Trainer:
             [losses[:n_probe].mean(), losses[n_probe:].mean(), correct[:n_probe].mean(), correct[n_probe:].mean()]
         ).tolist()
         acts = self.recorder.take_activations()
-        weight_norms = torch.stack(torch._foreach_norm([l.weight for l in self._linears])).tolist()
+        weight_norms = torch.stack(torch._foreach_norm([lin.weight for lin in self._linears])).tolist()
         layers = tuple(
             LayerStats(name, grad_norms[i], ratios[i], weight_norms[i], acts[i] if i < len(acts) else None)
             for i, name in enumerate(self.model.layer_names())

@@ -1,0 +1,13 @@
+"""DL Fundamentals Lab: the frame. Registers the pages, grouped by section, and runs the chosen one."""
+
+import streamlit as st
+
+from ui.catalog import SECTIONS
+
+st.set_page_config(page_title="DL Fundamentals Lab", page_icon="🧠", layout="wide")
+
+home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
+pages = {"Start": [home]} | {
+    section: [st.Page(c.path, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
+}
+st.navigation(pages).run()

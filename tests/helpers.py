@@ -1,0 +1,33 @@
+"""Helpers shared by the AppTest and browser tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_at(page: str | None = None, timeout: float = 120) -> AppTest:
+    """The app run once, then switched to ``page`` (a path like "pages/activations.py")."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every Plotly figure on the page as its JSON spec (data and layout)."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def figure(at: AppTest, title_part: str) -> dict:
+    """The first figure whose title contains ``title_part``."""
+    for fig in figures(at):
+        if title_part in fig.get("layout", {}).get("title", {}).get("text", ""):
+            return fig
+    raise AssertionError(f"no chart titled '…{title_part}…'")

@@ -1,0 +1,56 @@
+"""Real browser: the app served by `streamlit run`, opened in Debian's Chromium.
+
+Every page opens without an error element, its charts draw, and a screenshot is kept under
+test-results/screenshots/ for a person to look at.
+"""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ui.catalog import all_concepts
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=30_000)
+PAGES = all_concepts()
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    idle(page)
+
+
+def idle(page: Page) -> None:
+    """Wait until the script has finished running (the 'Running…' widget is gone)."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+
+
+def charts(page: Page):
+    return page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot .scatterlayer .trace, "
+                                                        ".js-plotly-plot .heatmaplayer .hm, "
+                                                        ".js-plotly-plot .barlayer .trace")
+
+
+def test_home_links_to_every_page(page: Page, app_url, screenshot_dir):
+    open_page(page, app_url)
+    expect(page.get_by_role("heading", name="DL Fundamentals Lab")).to_be_visible()
+    for concept in PAGES:
+        expect(page.get_by_test_id("stPageLink").filter(has_text=concept.title)).to_have_count(1)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "home.png", full_page=True)
+
+
+@pytest.mark.parametrize("concept", PAGES, ids=[c.title for c in PAGES])
+def test_page_opens_trains_and_draws(page: Page, app_url, screenshot_dir, concept):
+    open_page(page, app_url)
+    page.get_by_role("link", name=concept.title).first.click()
+    expect(page.get_by_role("heading", name=concept.title).first).to_be_visible()
+    idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(charts(page).first).to_be_visible()
+    assert charts(page).count() >= 3
+    slug = concept.path.split("/")[-1].removesuffix(".py")
+    page.set_viewport_size({"width": 1400, "height": 6000})
+    page.wait_for_timeout(500)
+    page.screenshot(path=screenshot_dir / f"{slug}.png", full_page=True)
