@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +33,14 @@ def figure(at: AppTest, title_part: str) -> dict:
         if title_part in fig.get("layout", {}).get("title", {}).get("text", ""):
             return fig
     raise AssertionError(f"no chart titled '…{title_part}…'")
+
+
+def values(data) -> np.ndarray:
+    """A figure array as numpy: Plotly sends numpy arrays as {"dtype", "bdata"(base64), "shape"}."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = data.get("shape")
+        if isinstance(shape, str):
+            shape = tuple(int(s) for s in shape.split(","))
+        return flat.reshape(shape) if shape else flat
+    return np.asarray(data)

@@ -91,9 +91,11 @@ def histogram_heatmap(trainer: Trainer, layer: int, title: str) -> go.Figure:
     low, high = trainer.recorder.records[0].layers[layer].act.hist_range
     n_bins = hists.shape[1]
     centers = low + (np.arange(n_bins) + 0.5) * (high - low) / n_bins
+    # One bin can hold most values (ReLU's zeros): cap the colour scale so the rest stays visible.
+    cap = float(np.quantile(hists[hists > 0], 0.95)) if (hists > 0).any() else 1.0
     fig = go.Figure(go.Heatmap(
         x=trainer.recorder.steps(), y=centers.astype(np.float32), z=hists.T.astype(np.float32),
-        colorscale="Viridis", colorbar=dict(title="share"), zmin=0,
+        colorscale="Viridis", colorbar=dict(title="share"), zmin=0, zmax=cap,
     ))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="activation value")
@@ -112,15 +114,16 @@ def decision_boundaries(grids: Mapping[str, tuple[np.ndarray, np.ndarray]],
     for i, label in enumerate(labels):
         axis, p = grids[label]
         r, c = i // cols + 1, i % cols + 1
-        fig.add_heatmap(x=axis, y=axis, z=p, zmin=0, zmax=1, colorscale="RdBu", showscale=(i == 0),
+        fig.add_heatmap(x=axis, y=axis, z=p, zmin=0, zmax=1, colorscale="RdBu", showscale=(i == 0), opacity=0.8,
                         colorbar=dict(title="P(class 1)", len=0.9), row=r, col=c)
         fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False, row=r, col=c,
-                        marker=dict(size=5, color=np.where(y == 1, "#08306b", "#67000d"),
-                                    line=dict(width=0.5, color="white")))
+                        marker=dict(size=6, color=np.where(y == 1, "#08306b", "#fdae61"),
+                                    line=dict(width=0.8, color="black")))
         fig.update_xaxes(showticklabels=False, row=r, col=c)
         fig.update_yaxes(showticklabels=False, scaleanchor=f"x{i + 1 if i else ''}", row=r, col=c)
     fig.update_annotations(font=dict(size=16))
-    return style(fig, "Decision boundary of each network (blue = class 1)", height=260 * rows + 80)
+    return style(fig, "Decision boundary: P(class 1) in colour, training points on top (dark blue = class 1)",
+                 height=300 * rows + 90)
 
 
 def bars(labels: Sequence[str], values: Sequence[float], title: str, y_title: str) -> go.Figure:

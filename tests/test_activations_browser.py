@@ -1,0 +1,32 @@
+"""Activation functions page in Chromium: a slider moved with the keyboard retrains the networks,
+and a shared link with a huge learning rate shows divergence as a message, not a crash."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.test_browser import charts, idle, open_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_moving_the_depth_slider_retrains(page: Page, app_url, screenshot_dir):
+    open_page(page, f"{app_url}/activations")
+    expect(page.get_by_text("step 300 / 300 — finished")).to_be_visible()
+    slider = page.get_by_role("slider", name="Hidden layers")
+    slider.focus()
+    slider.press("ArrowRight")
+    idle(page)
+    assert "depth=4" in page.url  # the link now reproduces the new experiment
+    expect(page.get_by_text("step 300 / 300 — finished")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert charts(page).count() >= 3
+
+
+def test_a_link_with_learning_rate_10_shows_divergence(page: Page, app_url, screenshot_dir):
+    open_page(page, f"{app_url}/activations?lr=10")
+    expect(page.get_by_text("diverged at step").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.get_by_role("button", name="↺ Restart").click()
+    idle(page)
+    expect(page.get_by_text("diverged at step").first).to_be_visible()
+    page.screenshot(path=screenshot_dir / "activations-diverged.png")
