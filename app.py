@@ -10,4 +10,8 @@ home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 pages = {"Start": [home]} | {
     section: [st.Page(c.path, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
 }
+with st.sidebar:
+    st.toggle("📽️ Projector mode", key="projector", help="Larger text and charts, for the back of the room.")
+if st.session_state.get("projector"):
+    st.html("<style>html, .stMarkdown p, .stMarkdown li, .stMarkdown td { font-size: 1.25rem; }</style>")
 st.navigation(pages).run()

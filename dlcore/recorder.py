@@ -89,7 +89,8 @@ def activation_stats(name: str, pre: torch.Tensor, out: torch.Tensor) -> list[Ac
     saturated = torch.zeros_like(inactive) if saturated is None else saturated.float().mean(dim=(1, 2))
     flat = out.reshape(n_layers, -1)
     mean = flat.mean(dim=1, keepdim=True)
-    std = ((flat - mean) ** 2).mean(dim=1).sqrt()  # population std; faster than Tensor.std on CPU
+    centred = flat - mean
+    std = (centred * centred).mean(dim=1).sqrt()  # population std; faster than Tensor.std on CPU
     scalars = torch.stack([mean[:, 0], std, dead, inactive, saturated], dim=1).tolist()  # one sync
     hist = hist.float().cpu().numpy()
     return [

@@ -23,3 +23,11 @@ def test_page_runs_with_defaults_and_draws_charts(path):
     figs = figures(at)
     assert len(figs) >= 3
     assert all(fig["data"] for fig in figs), "a chart has no data"
+
+
+def test_projector_mode_enlarges_chart_text():
+    at = app_at(PAGES[0])
+    normal = figures(at)[0]["layout"]["font"]["size"]
+    at.toggle(key="projector").set_value(True).run()
+    assert not at.exception
+    assert figures(at)[0]["layout"]["font"]["size"] > normal

@@ -23,13 +23,19 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def projector() -> bool:
+    """Projector mode (a toggle in the sidebar): larger text everywhere."""
+    return bool(st.session_state.get("projector", False))
+
+
 def style(fig: go.Figure, title: str, height: int = 380, **layout) -> go.Figure:
+    scale = 1.3 if projector() else 1.0
     fig.update_layout(
-        title=dict(text=title, font=dict(size=19)),
-        font=FONT,
-        height=height,
+        title=dict(text=title, font=dict(size=round(19 * scale))),
+        font=dict(size=round(FONT["size"] * scale)),
+        height=round(height * (1.15 if projector() else 1.0)),
         margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(font=dict(size=15)),
+        legend=dict(font=dict(size=round(15 * scale))),
         **layout,
     )
     return fig
