@@ -10,8 +10,13 @@ home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 pages = {"Start": [home]} | {
     section: [st.Page(c.path, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
 }
+# Widget state is dropped when a page stops drawing the widget; "projector" is plain state kept
+# for the whole session, and the toggle is re-seeded from it on every page.
+st.session_state.setdefault("projector", False)
+st.session_state["projector_toggle"] = st.session_state["projector"]
 with st.sidebar:
-    st.toggle("📽️ Projector mode", key="projector", help="Larger text and charts, for the back of the room.")
+    st.toggle("📽️ Projector mode", key="projector_toggle", help="Larger text and charts, for the back of the room.",
+              on_change=lambda: st.session_state.update(projector=st.session_state["projector_toggle"]))
 if st.session_state.get("projector"):
     st.html("<style>html, .stMarkdown p, .stMarkdown li, .stMarkdown td { font-size: 1.25rem; }</style>")
 st.navigation(pages).run()

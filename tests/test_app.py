@@ -28,6 +28,8 @@ def test_page_runs_with_defaults_and_draws_charts(path):
 def test_projector_mode_enlarges_chart_text():
     at = app_at(PAGES[0])
     normal = figures(at)[0]["layout"]["font"]["size"]
-    at.toggle(key="projector").set_value(True).run()
+    at = app_at()
+    at.toggle(key="projector_toggle").set_value(True).run()
+    at.switch_page(PAGES[0]).run()
     assert not at.exception
     assert figures(at)[0]["layout"]["font"]["size"] > normal
