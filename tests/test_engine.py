@@ -289,3 +289,18 @@ def test_schedule_is_applied_to_the_optimizer():
     t = Trainer(SMALL["data"], ModelConfig(), TrainConfig(lr=0.1, schedule="step", steps=10), device="cpu")
     t.advance(5)
     assert t.optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
+def test_sessions_are_independent_interleaved_runs_match_solo_runs():
+    """Two runs advanced in turns (as two users' sessions are) give exactly the curves each
+    gives alone, even with dropout masks and someone else touching torch's global RNG."""
+    solo_a = small_trainer(dropout=0.5).run()
+    solo_b = Trainer(SMALL["data"], ModelConfig(dropout=0.2), dataclasses.replace(SMALL["train"], seed=7)).run()
+    a = small_trainer(dropout=0.5)
+    b = Trainer(SMALL["data"], ModelConfig(dropout=0.2), dataclasses.replace(SMALL["train"], seed=7))
+    while not (a.done and b.done):
+        a.advance(3)
+        torch.manual_seed(123)
+        torch.rand(100)  # another session using the global generator
+        b.advance(5)
+    assert a.losses == solo_a.losses and b.losses == solo_b.losses

@@ -117,6 +117,7 @@ class Controls:
             value = _encode(st.session_state[self.key(name)])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
+        st.caption("🔗 The address bar now links to exactly this experiment: share it to reproduce it.")
 
 
 def checked(build: Callable[[], Any]) -> Any:
