@@ -71,6 +71,17 @@ ACTIVATIONS = Comparison.over(
     ("relu", "leaky_relu", "sigmoid", "tanh", "gelu"),
 )
 
+MINIBATCH_SIZES = (4, 16, 64, 100_000)  # the last one is larger than any training set: full batch
+MINIBATCH = Comparison.over(
+    DataConfig(name="spiral", n_samples=600, noise=0.1),
+    ModelConfig(depth=2, width=32),
+    TrainConfig(optimizer="adam", lr=0.01, steps=300),
+    "train.batch_size",
+    MINIBATCH_SIZES,
+    ["B = 4", "B = 16", "B = 64", "full batch"],
+)
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
 }

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from ui.catalog import all_concepts
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=30_000)
+expect.set_options(timeout=60_000)  # generous: shared CI machines can be slow
 PAGES = all_concepts()
 
 

@@ -18,6 +18,10 @@ SECTIONS: dict[str, list[Concept]] = {
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
     ],
+    "Training in practice": [
+        Concept("pages/minibatch.py", "Mini-batch training", "🎲",
+                "Why gradients are computed on batches: noise that shrinks like 1/√B, steps versus epochs."),
+    ],
 }
 
 

@@ -63,18 +63,22 @@ def lines(
     return style(fig, title)
 
 
-def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss") -> go.Figure:
-    """Train (dotted) and validation (solid) loss or accuracy of each run, at recorded steps."""
+def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch: bool = False) -> go.Figure:
+    """Train (dotted) and validation (solid) loss or accuracy of each run, at recorded steps
+    (or, with ``per_epoch``, against the passes made over the training set)."""
     fig = go.Figure()
     for i, (label, t) in enumerate(trainers.items()):
         steps = t.recorder.steps()
+        if per_epoch:
+            n = len(t.dataset.y_train)
+            steps = steps * min(t.train_cfg.batch_size, n) / n
         for split, dash in (("train", "dot"), ("val", "solid")):
             fig.add_scatter(
                 x=steps, y=t.recorder.series(f"{split}_{metric}"), mode="lines",
                 name=f"{label} — {'validation' if split == 'val' else 'train'}",
                 legendgroup=label, line=dict(color=color(i), width=3, dash=dash),
             )
-    fig.update_xaxes(title="step")
+    fig.update_xaxes(title="epoch (passes over the training set)" if per_epoch else "step")
     is_loss = metric == "loss"
     fig.update_yaxes(title="cross-entropy loss" if is_loss else "accuracy", type="log" if is_loss else "linear")
     return style(fig, f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)")

@@ -1,0 +1,77 @@
+"""Mini-batch training: gradient noise against batch size, and the same network trained with each."""
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from dlcore import stable_hash
+from dlcore.config import DATASETS
+from dlcore.experiments import MINIBATCH, Comparison
+from dlcore.minibatch import epochs, gradient_noise
+from ui import charts, live, page
+from ui.controls import Controls, checked
+from ui.runtime import device
+
+PAGE, SIZES = "minibatch", [1, 2, 4, 8, 16, 32, 64, 128, 256]
+base = MINIBATCH
+page.header(PAGE, "Mini-batch training")
+c = Controls("mb")
+
+cols = st.columns(4)
+with cols[0]:
+    data_name = c.select("data", "Data set", [d for d in DATASETS if d != "digits"], default=base.data.name)
+with cols[1]:
+    lr = c.select_slider("lr", "Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], default=base.train.lr)
+with cols[2]:
+    steps = c.select_slider("steps", "Steps", [100, 200, 300, 500, 1000], default=base.train.steps)
+with cols[3]:
+    seed = c.number("seed", "Seed", 0, 9999, default=0)
+chosen = c.multiselect("sizes", "Batch sizes to train (full = the whole training set)",
+                       [str(b) for b in SIZES] + ["full"], default=["4", "16", "64", "full"])
+c.publish()
+
+data = checked(lambda: replace(base.data, name=data_name, seed=seed))
+sizes = [100_000 if b == "full" else int(b) for b in chosen]
+labels = ["full batch" if b == "full" else f"B = {b}" for b in chosen]
+
+# --- How noisy is a mini-batch gradient? ------------------------------------------------------
+st.subheader("How noisy is a mini-batch gradient?")
+noise = gradient_noise(data, base.model, tuple(SIZES), draws=30, seed=seed)
+charts.show(charts.lines(
+    {"measured: ‖g_B − g‖ / ‖g‖ (RMS of 30 batches)": (noise.batch_sizes, noise.relative_error),
+     "predicted: σ / √B (× finite-set correction)": (noise.batch_sizes, noise.predicted)},
+    "Relative error of the mini-batch gradient, at initialization", "batch size B (log)", "relative error (log)",
+    log_y=True,
+).update_xaxes(type="log"), "mb.noise")
+
+# --- Train the same network with each batch size ----------------------------------------------
+st.subheader("Same network, same steps, different batch sizes")
+if not chosen:
+    st.info("Pick at least one batch size above to train.")
+    st.stop()
+comparison = checked(lambda: Comparison.over(data, base.model, replace(base.train, lr=lr, steps=steps, seed=seed),
+                                             "train.batch_size", sizes, labels))
+run = live.session("mb.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+per_epoch = st.toggle("Put epochs (passes over the data) on the x-axis instead of steps", key="mb.per_epoch")
+
+
+def draw(run: live.LiveRun) -> None:
+    trainers, f = run.trainers, run.frame
+    charts.show(charts.loss_curves(trainers, per_epoch=per_epoch), f"mb.loss.{f}")
+    charts.show(charts.lines({k: (np.arange(1, len(t.losses) + 1), t.losses) for k, t in trainers.items()},
+                             "Loss of each step's own mini-batch: the noise you train on", "step",
+                             "mini-batch loss (log)", log_y=True), f"mb.steploss.{f}")
+    n = len(next(iter(trainers.values())).dataset.y_train)
+    st.dataframe({
+        "run": list(trainers),
+        "examples per step": [min(t.train_cfg.batch_size, n) for t in trainers.values()],
+        "epochs so far": [round(epochs(t.step, t.train_cfg.batch_size, n), 2) for t in trainers.values()],
+        "validation loss": [round(t.recorder.records[-1].val_loss, 4) for t in trainers.values()],
+        "validation accuracy": [round(t.recorder.records[-1].val_acc, 3) for t in trainers.values()],
+    }, hide_index=True)
+
+
+live.controls(run, "mb.run")
+live.stream(run, draw)
+page.footer(PAGE)
