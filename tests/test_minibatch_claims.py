@@ -58,3 +58,14 @@ def test_each_steps_own_batch_loss_is_far_noisier_for_small_batches():
     jitter = [np.std(np.diff(np.log(t.losses[50:150]))) for t in trainers]
     assert jitter == sorted(jitter, reverse=True)
     assert jitter[0] > 10 * jitter[-1]
+
+
+def test_batchnorm_output_depends_on_the_rest_of_the_batch_layernorm_does_not():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 8, generator=g)
+    others = torch.randn(4, 8, generator=g) * 3
+    bn, ln = torch.nn.BatchNorm1d(8), torch.nn.LayerNorm(8)  # training mode: BN uses batch statistics
+    alone = [norm(x)[0] for norm in (bn, ln)]
+    mixed = [norm(torch.cat([x[:1], others]))[0] for norm in (bn, ln)]
+    assert not torch.allclose(alone[0], mixed[0], atol=1e-3)  # same example, different BN output
+    assert torch.allclose(alone[1], mixed[1], atol=1e-6)  # LayerNorm: per example
