@@ -116,6 +116,7 @@ class Trainer:
         # Only dropout and BatchNorm behave differently in eval mode; skip the mode switches
         # (a walk over every module) when the model has neither.
         self._has_modes = any(isinstance(m, (InvertedDropout, nn.BatchNorm1d)) for m in self.model.modules())
+        self._batchnorms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
         self._linears = self.model.linears()
         self._params = list(self.model.parameters())
         n_probe = min(PROBE_SIZE, len(ds.y_train))  # training examples evaluated when recording
@@ -235,14 +236,34 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self._record(grads, [float("nan")] * len(linears))
 
+    def _capture_with_batch_statistics(self, x: torch.Tensor) -> None:
+        """Measure activations as training computes them: BatchNorm normalises with the batch's
+        own statistics while training, and its running averages (used in eval mode) lag behind
+        for the first few dozen steps. Momentum 0 leaves those running averages untouched."""
+        saved = [(bn.training, bn.momentum) for bn in self._batchnorms]
+        for bn in self._batchnorms:
+            bn.train()
+            bn.momentum = 0.0
+        try:
+            with self.recorder.capture(self.model):
+                self.model(x)
+        finally:
+            for bn, (mode, momentum) in zip(self._batchnorms, saved):
+                bn.train(mode)
+                bn.momentum = momentum
+
     @torch.no_grad()
     def _record(self, grad_norms: list[float], ratios: list[float]) -> None:
         """Measure the network: one eval-mode forward pass over the training probe and the
         validation set together, with the activation hooks on (they see the probe rows only)."""
         x, y, n_probe = self._eval_batch
         self._set_training(False)
-        with self.recorder.capture(self.model, rows=n_probe):
-            logits = self.model(x)  # (n_probe + n_val, n_classes)
+        if self._batchnorms:
+            self._capture_with_batch_statistics(x[:n_probe])
+            logits = self.model(x)  # (n_probe + n_val, n_classes), BatchNorm on running averages
+        else:
+            with self.recorder.capture(self.model, rows=n_probe):
+                logits = self.model(x)  # (n_probe + n_val, n_classes)
         self._set_training(True)
         losses = F.cross_entropy(logits, y, reduction="none")
         correct = (logits.argmax(dim=1) == y).float()

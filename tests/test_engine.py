@@ -304,3 +304,23 @@ def test_sessions_are_independent_interleaved_runs_match_solo_runs():
         torch.rand(100)  # another session using the global generator
         b.advance(5)
     assert a.losses == solo_a.losses and b.losses == solo_b.losses
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_recording_does_not_change_training(norm):
+    """Measuring every step or almost never gives the same run: the recorder has no side
+    effects (BatchNorm's running averages and dropout masks included)."""
+    cfg = ModelConfig(depth=3, width=8, norm=norm, dropout=0.2)
+    often = Trainer(SMALL["data"], cfg, dataclasses.replace(SMALL["train"], record_every=1)).run()
+    rarely = Trainer(SMALL["data"], cfg, dataclasses.replace(SMALL["train"], record_every=1000)).run()
+    assert often.losses == rarely.losses
+    assert len(often.recorder.records) == 41 and len(rarely.recorder.records) == 2
+
+
+def test_batchnorm_activations_are_measured_with_batch_statistics():
+    """At step 0 BatchNorm's running averages are still (0, 1): measured in eval mode a badly
+    initialised net would look dead. The recorder sees what training computes instead."""
+    t = Trainer(SMALL["data"], ModelConfig(depth=4, width=16, activation="tanh", init="small_normal", norm="batch"),
+                SMALL["train"])
+    stds = [layer.act.std for layer in t.recorder.records[0].layers if layer.act]
+    assert min(stds) > 0.3
