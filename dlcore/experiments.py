@@ -81,7 +81,17 @@ MINIBATCH = Comparison.over(
     ["B = 4", "B = 16", "B = 64", "full batch"],
 )
 
+NORMALIZATION = Comparison.over(
+    DataConfig(name="spiral", n_samples=600, noise=0.1),
+    ModelConfig(depth=8, width=32, activation="relu"),
+    TrainConfig(optimizer="sgd", lr=1.0, steps=300),
+    "model.norm",
+    ("none", "batch", "layer"),
+    ["no normalization", "BatchNorm", "LayerNorm"],
+)
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
+    "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),
 }

@@ -23,6 +23,15 @@ CHROME_ARGS = [
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _bounded_torch_threads():
+    """Train with the app's thread budget: the tiny networks here run fastest on one or two
+    threads, and an unbounded pool oversubscribes a shared 2-core machine."""
+    from dlcore import limit_threads
+
+    limit_threads()
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     """Streamlit caches outlive an AppTest: start every test from empty ones."""

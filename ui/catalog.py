@@ -21,6 +21,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Training in practice": [
         Concept("pages/minibatch.py", "Mini-batch training", "🎲",
                 "Why gradients are computed on batches: noise that shrinks like 1/√B, steps versus epochs."),
+        Concept("pages/normalization.py", "Normalization", "⚖️",
+                "BatchNorm and LayerNorm: which statistics each uses, and the learning rates they allow."),
     ],
 }
 
