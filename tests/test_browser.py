@@ -47,10 +47,11 @@ def test_page_opens_trains_and_draws(page: Page, app_url, screenshot_dir, concep
     page.get_by_role("link", name=concept.title).first.click()
     expect(page.get_by_role("heading", name=concept.title).first).to_be_visible()
     idle(page)
+    expect(page.get_by_text("— training…")).to_have_count(0, timeout=120_000)  # live runs have finished
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(charts(page).first).to_be_visible()
     assert charts(page).count() >= 3
     slug = concept.path.split("/")[-1].removesuffix(".py")
     page.set_viewport_size({"width": 1400, "height": 6000})
-    page.wait_for_timeout(500)
-    page.screenshot(path=screenshot_dir / f"{slug}.png", full_page=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=screenshot_dir / f"{slug}.png", full_page=True, timeout=120_000)
