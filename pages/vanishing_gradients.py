@@ -89,9 +89,10 @@ def draw(run: live.LiveRun) -> None:
     zrange = (min(float(m.log10_grad_norm.min()) for m in maps.values()),
               max(float(m.log10_grad_norm.max()) for m in maps.values()))
     for col, (name, gmap) in zip(st.columns(len(maps)), maps.items()):
+        stopped = f" (diverged at step {trainers[name].step})" if trainers[name].diverged else ""
         with col:
-            charts.show(vgc.grad_heatmap(gmap, f"log₁₀ gradient norm per layer — {name}", zrange),
-                        f"vg.heat.{name}.{f}")
+            charts.show(vgc.grad_heatmap(gmap, f"log₁₀ gradient norm per layer — {name}{stopped}", every, steps,
+                                         zrange), f"vg.heat.{name}.{f}")
     profiles = {name: vg.profile_at(t.recorder, at_step) for name, t in trainers.items()}
     gaps = [f"**{name}**: layer 1 gets 10^{-vg.gradient_gap(p.grad_norm):.1f} of layer {depth}'s gradient"
             for name, p in profiles.items()]
@@ -102,9 +103,10 @@ def draw(run: live.LiveRun) -> None:
                     f"vg.profile.{f}")
     with right:
         charts.show(vgc.update_ratios(profiles), f"vg.ratio.{f}")
+        st.caption("A missing point: no update yet (step 0), or one too small to change a float32 weight at all.")
     left, right = st.columns(2)
     with left:
-        charts.show(charts.loss_curves(trainers), f"vg.loss.{f}")
+        charts.show(vgc.loss_curves(trainers), f"vg.loss.{f}")
     with right:
         norms = {name: (t.recorder.steps(), vg.global_grad_norm(t.recorder)) for name, t in trainers.items()}
         charts.show(vgc.global_norms(norms, clip_at if clip else None), f"vg.global.{f}")

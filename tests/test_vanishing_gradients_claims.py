@@ -121,6 +121,18 @@ def test_exploding_demo_diverges_within_5_steps_without_clipping_and_learns_with
     assert clipped.recorder.records[-1].val_acc > 0.9
 
 
+@pytest.mark.parametrize("cure", [{"norm": "batch"}, {"norm": "layer"}, {"init": "he_normal"}])
+def test_normalization_or_he_init_stop_the_explosion_without_clipping(cure):
+    t = Trainer(BASE.data, replace(vg.EXPLODING_MODEL, **cure), replace(vg.EXPLODING_TRAIN, grad_clip=0.0)).run()
+    assert t.status == "finished" and t.recorder.records[-1].val_acc > 0.9
+
+
+def test_residual_connections_do_not_stop_the_explosion():
+    model = replace(vg.EXPLODING_MODEL, residual=True)
+    t = Trainer(BASE.data, model, replace(vg.EXPLODING_TRAIN, grad_clip=0.0)).run()
+    assert t.diverged and t.step <= 5
+
+
 def test_clipping_is_invisible_when_the_gradient_norm_stays_below_the_threshold(default_run):
     clipped = trained(grad_clip=5.0)
     assert clipped.losses == default_run.losses

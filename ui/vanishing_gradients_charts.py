@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dlcore.vanishing_gradients import HEALTHY_UPDATE_RATIO, GradientMap, LayerProfile
+from ui import charts
 from ui.charts import color, style
 
 
@@ -23,18 +24,28 @@ def _legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def grad_heatmap(gmap: GradientMap, title: str, zrange: tuple[float, float] | None = None) -> go.Figure:
-    """Layer (rows, input at the bottom) × recorded step (columns), colour = log₁₀ ‖∂L/∂W‖."""
+def grad_heatmap(gmap: GradientMap, title: str, every: int, total_steps: int,
+                 zrange: tuple[float, float] | None = None) -> go.Figure:
+    """Layer (rows, input at the bottom) × recorded step (columns), colour = log₁₀ ‖∂L/∂W‖.
+
+    Each column is ``every`` steps wide and the x axis always spans the whole run, so a run that
+    diverged early shows as a short stripe followed by nothing."""
     zmin, zmax = zrange if zrange else (float(gmap.log10_grad_norm.min()), float(gmap.log10_grad_norm.max()))
+    edges = np.append(gmap.steps - every / 2, gmap.steps[-1] + every / 2)  # (n_records + 1,) column edges
     fig = go.Figure(go.Heatmap(
-        x=gmap.steps, y=list(gmap.layers), z=gmap.log10_grad_norm.T,  # (layers, steps)
+        x=edges, y=list(gmap.layers), z=gmap.log10_grad_norm.T,  # (layers, steps)
         zmin=zmin, zmax=max(zmax, zmin + 1e-3), colorscale="Viridis",
         colorbar=dict(title="log₁₀ ‖∂L/∂W‖"),
-        hovertemplate="step %{x}<br>%{y}<br>log₁₀ ‖∂L/∂W‖ = %{z:.2f}<extra></extra>",
+        hovertemplate="%{y}<br>log₁₀ ‖∂L/∂W‖ = %{z:.2f}<extra></extra>",
     ))
-    fig.update_xaxes(title="step")
+    fig.update_xaxes(title="step", range=[-every / 2, total_steps + every / 2])
     fig.update_yaxes(title="layer (input at the bottom)")
     return style(fig, title, height=max(330, 24 * len(gmap.layers) + 130))
+
+
+def loss_curves(trainers) -> go.Figure:
+    """The shared loss chart, with its legend under the plot (it sits in a half-width column)."""
+    return _legend_below(charts.loss_curves(trainers))
 
 
 def layer_lines(profiles: Mapping[str, LayerProfile], attribute: str, title: str, y_title: str,
@@ -43,7 +54,8 @@ def layer_lines(profiles: Mapping[str, LayerProfile], attribute: str, title: str
     fig = go.Figure()
     for i, (label, p) in enumerate(profiles.items()):
         fig.add_scatter(x=list(p.layers), y=_positive(getattr(p, attribute)), name=f"{label} (step {p.step})",
-                        mode="lines+markers", line=dict(color=color(i), width=3), marker=dict(size=9))
+                        mode="lines+markers", line=dict(color=color(i), width=3), marker=dict(size=9),
+                        showlegend=True)
     if reference is not None:
         fig.add_hline(y=reference, line=dict(color="#555", dash="dash", width=2),
                       annotation_text=f"{reference:g} rule of thumb", annotation_position="top left")
@@ -66,7 +78,7 @@ def global_norms(series: Mapping[str, tuple[np.ndarray, np.ndarray]], threshold:
                         line=dict(color=color(i), width=3), marker=dict(size=6))
     if threshold:
         fig.add_hline(y=threshold, line=dict(color="#555", dash="dash", width=2),
-                      annotation_text=f"clip threshold {threshold:g}", annotation_position="bottom right")
+                      annotation_text=f"clip threshold {threshold:g}", annotation_position="bottom left")
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="‖∂L/∂W‖ over all layers", type="log", exponentformat="power")
     return _legend_below(style(fig, "Gradient norm over training (before clipping)"))
