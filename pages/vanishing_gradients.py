@@ -89,10 +89,10 @@ def draw(run: live.LiveRun) -> None:
     zrange = (min(float(m.log10_grad_norm.min()) for m in maps.values()),
               max(float(m.log10_grad_norm.max()) for m in maps.values()))
     for col, (name, gmap) in zip(st.columns(len(maps)), maps.items()):
-        stopped = f" (diverged at step {trainers[name].step})" if trainers[name].diverged else ""
+        stopped = f"diverged at step {trainers[name].step}" if trainers[name].diverged else ""
         with col:
-            charts.show(vgc.grad_heatmap(gmap, f"log₁₀ gradient norm per layer — {name}{stopped}", every, steps,
-                                         zrange), f"vg.heat.{name}.{f}")
+            charts.show(vgc.grad_heatmap(gmap, f"log₁₀ gradient norm per layer — {name}", every, steps, zrange,
+                                         note=stopped), f"vg.heat.{name}.{f}")
     profiles = {name: vg.profile_at(t.recorder, at_step) for name, t in trainers.items()}
     gaps = [f"**{name}**: layer 1 gets 10^{-vg.gradient_gap(p.grad_norm):.1f} of layer {depth}'s gradient"
             for name, p in profiles.items()]

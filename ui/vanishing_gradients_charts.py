@@ -25,7 +25,7 @@ def _legend_below(fig: go.Figure) -> go.Figure:
 
 
 def grad_heatmap(gmap: GradientMap, title: str, every: int, total_steps: int,
-                 zrange: tuple[float, float] | None = None) -> go.Figure:
+                 zrange: tuple[float, float] | None = None, note: str = "") -> go.Figure:
     """Layer (rows, input at the bottom) × recorded step (columns), colour = log₁₀ ‖∂L/∂W‖.
 
     Each column is ``every`` steps wide and the x axis always spans the whole run, so a run that
@@ -40,12 +40,20 @@ def grad_heatmap(gmap: GradientMap, title: str, every: int, total_steps: int,
     ))
     fig.update_xaxes(title="step", range=[-every / 2, total_steps + every / 2])
     fig.update_yaxes(title="layer (input at the bottom)")
+    if note:  # e.g. "diverged at step 2", written across the empty rest of the run
+        fig.add_annotation(x=total_steps / 2, y=0.5, yref="paper", text=note, showarrow=False,
+                           font=dict(size=18, color="#d62728"))
     return style(fig, title, height=max(330, 24 * len(gmap.layers) + 130))
 
 
 def loss_curves(trainers) -> go.Figure:
     """The shared loss chart, with its legend under the plot (it sits in a half-width column)."""
-    return _legend_below(charts.loss_curves(trainers))
+    fig = charts.loss_curves(trainers)
+    for trace in fig.data:
+        if len(trace.x) == 1:  # a run that diverged before its second record: show its one point
+            trace.mode = "markers"
+            trace.marker = dict(size=10, color=trace.line.color)
+    return _legend_below(fig)
 
 
 def layer_lines(profiles: Mapping[str, LayerProfile], attribute: str, title: str, y_title: str,
@@ -78,7 +86,7 @@ def global_norms(series: Mapping[str, tuple[np.ndarray, np.ndarray]], threshold:
                         line=dict(color=color(i), width=3), marker=dict(size=6))
     if threshold:
         fig.add_hline(y=threshold, line=dict(color="#555", dash="dash", width=2),
-                      annotation_text=f"clip threshold {threshold:g}", annotation_position="bottom left")
+                      annotation_text=f"clip threshold {threshold:g}", annotation_position="top right")
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="‖∂L/∂W‖ over all layers", type="log", exponentformat="power")
     return _legend_below(style(fig, "Gradient norm over training (before clipping)"))
