@@ -90,8 +90,17 @@ NORMALIZATION = Comparison.over(
     ["no normalization", "BatchNorm", "LayerNorm"],
 )
 
+# Ten sigmoid layers trained by plain SGD: the textbook case of vanishing gradients.
+VANISHING_GRADIENTS = Comparison(
+    DataConfig(name="circle", n_samples=600, noise=0.1),
+    ModelConfig(depth=10, width=16, activation="sigmoid", init="auto"),
+    TrainConfig(optimizer="sgd", lr=0.1, steps=300, batch_size=32),
+    (("your network", ()),),
+)
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    "Vanishing & exploding gradients": lambda device: run_all(VANISHING_GRADIENTS.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
     "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),
 }

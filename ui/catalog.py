@@ -17,6 +17,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Core concepts": [
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("pages/vanishing_gradients.py", "Vanishing & exploding gradients", "🌋",
+                "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
     ],
     "Training in practice": [
         Concept("pages/minibatch.py", "Mini-batch training", "🎲",

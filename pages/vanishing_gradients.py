@@ -1,0 +1,123 @@
+"""Vanishing & exploding gradients: per-layer gradient norms of a deep network, live, and the remedies."""
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from dlcore import stable_hash
+from dlcore import vanishing_gradients as vg
+from dlcore.experiments import VANISHING_GRADIENTS
+from ui import charts, live, page
+from ui import vanishing_gradients_charts as vgc
+from ui.controls import Controls, checked
+from ui.runtime import device
+
+PAGE, base = "vanishing_gradients", VANISHING_GRADIENTS
+ACTS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}
+INITS = {"auto": "auto (Xavier; He for ReLU)", "xavier_normal": "Xavier normal", "he_normal": "He normal",
+         "small_normal": "small N(0, 0.01²)", "large_normal": "large N(0, 1)"}
+NORMS = {"none": "none", "batch": "BatchNorm", "layer": "LayerNorm"}
+OPTS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+DEFAULT = dict(act=base.model.activation, depth=base.model.depth, width=base.model.width, init=base.model.init,
+               norm="none", residual=False, opt=base.train.optimizer, lr=base.train.lr, clip=False, clip_at=1.0)
+EXPLODING = dict(DEFAULT, act=vg.EXPLODING_MODEL.activation, depth=vg.EXPLODING_MODEL.depth,
+                 init=vg.EXPLODING_MODEL.init, opt=vg.EXPLODING_TRAIN.optimizer, lr=vg.EXPLODING_TRAIN.lr,
+                 clip=True, clip_at=vg.EXPLODING_TRAIN.grad_clip)
+
+
+def load(preset: dict) -> None:
+    """Button callback: put a preset's values into the widgets before the page redraws."""
+    for name, value in preset.items():
+        st.session_state[f"vg.{name}"] = value
+
+
+page.header(PAGE, "Vanishing & exploding gradients")
+c = Controls("vg")
+
+# --- Controls -----------------------------------------------------------------------------------
+st.subheader("A deep network, layer by layer")
+presets = st.columns(2)
+presets[0].button("💥 Exploding demo: large weights, with and without clipping", key="vg.explode",
+                  on_click=load, args=(EXPLODING,), width="stretch")
+presets[1].button("🌫️ Vanishing default: 10 sigmoid layers, plain SGD", key="vg.vanish",
+                  on_click=load, args=(DEFAULT,), width="stretch")
+cols = st.columns(4)
+with cols[0]:
+    activation = c.select("act", "Activation", list(ACTS), default=DEFAULT["act"], format_func=ACTS.get)
+    depth = c.slider("depth", "Hidden layers", 2, 20, default=DEFAULT["depth"], step=1)
+with cols[1]:
+    init = c.select("init", "Initialization", list(INITS), default=DEFAULT["init"], format_func=INITS.get)
+    width = c.select_slider("width", "Units per layer", [8, 16, 32, 64], default=DEFAULT["width"])
+with cols[2]:
+    norm = c.select("norm", "Normalization (before the activation)", list(NORMS), default="none",
+                    format_func=NORMS.get)
+    residual = c.toggle("residual", "Residual connections (h + block(h))", default=False)
+with cols[3]:
+    optimizer = c.select("opt", "Optimizer", list(OPTS), default=DEFAULT["opt"], format_func=OPTS.get)
+    lr = c.select_slider("lr", "Learning rate", LRS, default=DEFAULT["lr"])
+cols = st.columns(4)
+with cols[0]:
+    clip = c.toggle("clip", "Gradient clipping (by global norm)", default=False,
+                    help="Also trains the same network without clipping, side by side.")
+with cols[1]:
+    clip_at = c.select_slider("clip_at", "Clip threshold c", [0.1, 0.5, 1.0, 5.0, 10.0], default=1.0,
+                              disabled=not clip)
+with cols[2]:
+    steps = c.select_slider("steps", "Steps", [100, 200, 300, 500, 1000], default=base.train.steps)
+with cols[3]:
+    seed = c.number("seed", "Seed", 0, 9999, default=0)
+every = base.train.record_every
+if st.session_state.get("vg.at", 0) > steps:  # a shorter run: bring the step slider back into range
+    st.session_state["vg.at"] = steps
+at_step = c.slider("at", "Per-layer charts at step", 0, steps, default=steps, step=every,
+                   help="The charts below the heatmap show this recorded step (or the latest one so far).")
+c.publish()
+
+comparison = checked(lambda: vg.with_and_without_clipping(
+    replace(base.data, seed=seed),
+    replace(base.model, depth=depth, width=width, activation=activation, init=init, norm=norm, residual=residual),
+    replace(base.train, optimizer=optimizer, lr=lr, steps=steps, seed=seed, grad_clip=clip_at if clip else 0.0),
+))
+run = live.session("vg.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+
+
+def draw(run: live.LiveRun) -> None:
+    trainers, f = run.trainers, run.frame
+    maps = {name: vg.gradient_map(t.recorder) for name, t in trainers.items()}
+    zrange = (min(float(m.log10_grad_norm.min()) for m in maps.values()),
+              max(float(m.log10_grad_norm.max()) for m in maps.values()))
+    for col, (name, gmap) in zip(st.columns(len(maps)), maps.items()):
+        stopped = f"diverged at step {trainers[name].step}" if trainers[name].diverged else ""
+        with col:
+            charts.show(vgc.grad_heatmap(gmap, f"log₁₀ gradient norm per layer — {name}", every, steps, zrange,
+                                         note=stopped), f"vg.heat.{name}.{f}")
+    profiles = {name: vg.profile_at(t.recorder, at_step) for name, t in trainers.items()}
+    gaps = [f"**{name}**: layer 1 gets 10^{-vg.gradient_gap(p.grad_norm):.1f} of layer {depth}'s gradient"
+            for name, p in profiles.items()]
+    st.caption("At the chosen step — " + "; ".join(gaps) + " (10^0 = no loss on the way back).")
+    left, right = st.columns(2)
+    with left:
+        charts.show(vgc.layer_lines(profiles, "grad_norm", "Gradient norm ‖∂L/∂W‖ per layer", "‖∂L/∂W‖"),
+                    f"vg.profile.{f}")
+    with right:
+        charts.show(vgc.update_ratios(profiles), f"vg.ratio.{f}")
+        st.caption("A missing point: no update yet (step 0), or one too small to change a float32 weight at all.")
+    left, right = st.columns(2)
+    with left:
+        charts.show(vgc.loss_curves(trainers), f"vg.loss.{f}")
+    with right:
+        norms = {name: (t.recorder.steps(), vg.global_grad_norm(t.recorder)) for name, t in trainers.items()}
+        charts.show(vgc.global_norms(norms, clip_at if clip else None), f"vg.global.{f}")
+    last = {name: t.recorder.records[-1] for name, t in trainers.items()}
+    st.dataframe({"run": list(last), "status": [trainers[n].status for n in last],
+                  "validation accuracy": [np.round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
+
+
+live.controls(run, "vg.run")
+live.stream(run, draw)
+
+page.section(PAGE, "Why it happens: a product of depth factors")
+page.section(PAGE, "Remedies, and what each one fixes")
+page.footer(PAGE)
