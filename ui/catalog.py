@@ -17,6 +17,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Core concepts": [
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("pages/dropout.py", "Dropout", "🎲",
+                "Overfitting and how dropout fights it: masks, inverted vs classic scaling, MC dropout."),
     ],
 }
 
