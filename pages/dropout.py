@@ -58,21 +58,19 @@ inside = st.selectbox("Look inside the run", with_dropout, index=len(with_dropou
 
 def draw(run: live.LiveRun) -> None:
     trainers, f = run.trainers, run.frame
+    charts.show(dc.loss_curves(trainers), f"do.loss.{f}")
     left, right = st.columns(2)
     with left:
-        charts.show(charts.loss_curves(trainers), f"do.loss.{f}")
-    with right:
         charts.show(dc.gap_curves(trainers), f"do.gap.{f}")
-    first = next(iter(trainers.values()))
-    grids = {name: boundary.probability_grid(t) for name, t in trainers.items()}
-    points = (first.dataset.x_train.cpu().numpy(), first.dataset.y_train.cpu().numpy())
-    charts.show(charts.decision_boundaries(grids, points), f"do.boundary.{f}")
     mask = do.last_mask(trainers[inside].model) if inside else None
     if mask is not None:
-        shown = mask[:, :64]  # (batch, ≤ 64 units)
-        title = (f"{inside}: keep-mask of the last mini-batch, hidden layer 1 "
-                 f"({mask.mean():.0%} of units kept)")
-        charts.show(dc.mask_heatmap(shown, title), f"do.mask.{f}")
+        title = f"{inside}: keep-mask of layer 1 ({mask.mean():.0%} kept)"
+        with right:
+            charts.show(dc.mask_heatmap(mask[:, :48], title), f"do.mask.{f}")  # (batch, ≤ 48 units)
+    first = next(iter(trainers.values()))
+    grids = {name: boundary.probability_grid(t, n=50) for name, t in trainers.items()}
+    points = (first.dataset.x_train.cpu().numpy(), first.dataset.y_train.cpu().numpy())
+    charts.show(charts.decision_boundaries(grids, points), f"do.boundary.{f}")
     last = {name: t.recorder.records[-1] for name, t in trainers.items()}
     st.dataframe({"run": list(last),
                   "train loss": [round(r.train_loss, 3) for r in last.values()],

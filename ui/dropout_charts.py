@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from dlcore import Trainer
 from dlcore.dropout import ConventionComparison, generalization_gap
+from ui import charts
 from ui.charts import color, lines, style
 
 CONVENTION_LABELS = {"inverted": "inverted (PyTorch): ×1/q in training", "classic": "classic: ×q at inference"}
@@ -20,11 +21,21 @@ def _legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def loss_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
+    """The shared train/validation loss chart, with log ticks at 1-2-5 values only."""
+    fig = charts.loss_curves(trainers)
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+    fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return fig
+
+
 def gap_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
     """Validation loss − training loss of each run over training."""
     series = {label: generalization_gap(t.recorder) for label, t in trainers.items()}
-    fig = lines(series, "Generalization gap: validation loss − training loss", "step", "loss gap")
+    title = "Generalization gap<br><sub>validation loss − training loss, both in eval mode</sub>"
+    fig = lines(series, title, "step", "loss gap")
     fig.add_hline(y=0, line=dict(color="grey", width=1))
+    fig.update_layout(margin=dict(t=80))
     return fig
 
 
@@ -37,22 +48,24 @@ def mask_heatmap(mask: np.ndarray, title: str) -> go.Figure:
     ))
     fig.update_xaxes(title="hidden unit")
     fig.update_yaxes(title="example in the mini-batch", autorange="reversed")
-    return style(fig, title, height=360)
+    fig = style(fig, f"{title}<br><sub>last mini-batch: dark = kept, light = dropped</sub>", height=380)
+    fig.update_layout(margin=dict(t=80))
+    return fig
 
 
-def train_vs_eval(comp: ConventionComparison, units: int = 24) -> go.Figure:
-    """One input through inverted dropout: the eval-mode output (bars) and a few training-mode
-    outputs (markers: each unit is either 0 or scaled up by 1/q)."""
-    x = np.arange(units)
+def train_vs_eval(comp: ConventionComparison, units: int = 16) -> go.Figure:
+    """One input through inverted dropout: per unit, the eval-mode output (grey) and a few
+    training-mode outputs (each either 0 or the input scaled up by 1/q)."""
+    active = np.flatnonzero(comp.inference["inverted"] > 0)[:units]  # ReLU zeros would show nothing
+    x = [str(i) for i in active]
     fig = go.Figure()
-    fig.add_bar(x=x, y=comp.inference["inverted"][:units], name="eval mode (= input)",
-                marker_color="#bbbbbb")
+    fig.add_bar(x=x, y=comp.inference["inverted"][active], name="eval mode (= input)", marker_color="#999999")
     for i, sample in enumerate(comp.samples["inverted"]):
-        fig.add_scatter(x=x, y=sample[:units], mode="markers", name=f"train mode, pass {i + 1}",
-                        marker=dict(size=11, color=color(i + 1), symbol=["circle", "diamond", "square"][i % 3]))
-    fig.update_xaxes(title="hidden unit")
+        fig.add_bar(x=x, y=sample[active], name=f"train mode, pass {i + 1}", marker_color=color(i))
+    fig.update_xaxes(title="hidden unit (the active ones)", type="category")
     fig.update_yaxes(title="output of the dropout layer")
-    return _legend_below(style(fig, f"Same input, train vs eval mode (p = {comp.p:g})", height=400))
+    fig = style(fig, f"Same input, train vs eval mode (p = {comp.p:g})", height=400, barmode="group", bargap=0.25)
+    return _legend_below(fig)
 
 
 def convention_scatter(comp: ConventionComparison) -> go.Figure:
