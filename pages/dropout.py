@@ -31,12 +31,12 @@ with cols[0]:
 with cols[1]:
     n_samples = c.select_slider("n", "Samples (half for validation)", [100, 200, 400, 800],
                                 default=base.data.n_samples)
-    width = c.select_slider("width", "Units per layer", [16, 32, 64, 128, 256, 512], default=base.model.width)
+    width = c.select_slider("width", "Units per layer", [16, 32, 64, 128, 256], default=base.model.width)
 with cols[2]:
     depth = c.slider("depth", "Hidden layers", 1, 3, default=base.model.depth, step=1)
     lr = c.select_slider("lr", "Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 1.0, 10.0], default=base.train.lr)
 with cols[3]:
-    steps = c.select_slider("steps", "Steps", [100, 200, 300, 500], default=base.train.steps)
+    steps = c.select_slider("steps", "Steps", [100, 200, 300, 400], default=base.train.steps)
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 c.publish()
 
