@@ -110,7 +110,7 @@ def load(cfg: DataConfig, device: torch.device | str = "cpu") -> Dataset:
     """Make the data set of ``cfg``, shuffle it with the config's seed, split, move to ``device``."""
     x, y = make_arrays(cfg)
     order = np.random.default_rng(cfg.seed + 1).permutation(len(x))[: cfg.n_samples]
-    n_val = max(1, int(round(cfg.val_fraction * len(x))))
+    n_val = max(1, int(round(cfg.val_fraction * len(order))))  # of the samples used, not of all digits
     val, train = order[:n_val], order[n_val:]
     if cfg.name == "digits":  # centre the pixels with the training mean only
         x = x - x[train].mean(axis=0)

@@ -98,9 +98,21 @@ VANISHING_GRADIENTS = Comparison(
     (("your network", ()),),
 )
 
+# Overfitting-prone on purpose: 100 noisy training points, 2 × 256 hidden units, trained long.
+DROPOUT_RATES = (0.0, 0.2, 0.5)
+DROPOUT = Comparison.over(
+    DataConfig(name="circle", n_samples=200, noise=0.5, val_fraction=0.5),
+    ModelConfig(depth=2, width=256),
+    TrainConfig(optimizer="adam", lr=0.01, steps=300, batch_size=32),
+    "model.dropout",
+    DROPOUT_RATES,
+    [f"p = {p:g}" for p in DROPOUT_RATES],
+)
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
     "Vanishing & exploding gradients": lambda device: run_all(VANISHING_GRADIENTS.trainers(device)),
+    "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
     "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),
 }

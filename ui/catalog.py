@@ -19,9 +19,11 @@ SECTIONS: dict[str, list[Concept]] = {
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
         Concept("pages/vanishing_gradients.py", "Vanishing & exploding gradients", "🌋",
                 "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
+        Concept("pages/dropout.py", "Dropout", "🎲",
+                "Overfitting and how dropout fights it: masks, inverted vs classic scaling, MC dropout."),
     ],
     "Training in practice": [
-        Concept("pages/minibatch.py", "Mini-batch training", "🎲",
+        Concept("pages/minibatch.py", "Mini-batch training", "📦",
                 "Why gradients are computed on batches: noise that shrinks like 1/√B, steps versus epochs."),
         Concept("pages/normalization.py", "Normalization", "⚖️",
                 "BatchNorm and LayerNorm: which statistics each uses, and the learning rates they allow."),
