@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from . import backprop
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
@@ -71,6 +72,10 @@ ACTIVATIONS = Comparison.over(
     ("relu", "leaky_relu", "sigmoid", "tanh", "gelu"),
 )
 
+BACKPROP_NET, BACKPROP_TRAIN = backprop.BACKPROP_NET, backprop.BACKPROP_TRAIN
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    # The tiny network trains on the CPU with the scalar engine, whatever the device.
+    "Backpropagation": lambda device: backprop.default_experiment(BACKPROP_NET, BACKPROP_TRAIN),
 }
