@@ -358,6 +358,7 @@ class Visit:
     node: str  # the node's name ("" at the start)
     equation: str  # e.g. "∂L/∂w₁₁ = ∂L/∂z₁ · ∂z₁/∂w₁₁ = 0.42 × 1 = 0.42"
     chain: str = ""  # the whole path from L, for a node with one path: "∂L/∂o · ∂o/∂h₁ · … = …"
+    local: str = ""  # the local derivatives used, as formulas: "∂z₁/∂w₁₁ = x₁"
 
 
 @dataclass
@@ -392,12 +393,16 @@ def _backward_equation(n: Value, consumers: list[tuple[Value, int]]) -> str:
         return f"∂L/∂{n.name} = 1   (the start of the backward pass)"
     symbolic = " + ".join(f"∂L/∂{c.name} · ∂{c.name}/∂{n.name}" for c, _ in consumers)
     numbers = " + ".join(f"{_num(c.grad)} × {_num(c.local[i])}" for c, i in consumers)
-    locals_ = ", ".join(f"∂{c.name}/∂{n.name} = {c.local_formula[i]}" for c, i in consumers)
-    return f"∂L/∂{n.name} = {symbolic} = {numbers} = {_raw(n.grad)}   [{locals_}]"
+    return f"∂L/∂{n.name} = {symbolic} = {numbers} = {_raw(n.grad)}"
+
+
+def _local_formulas(consumers: list[tuple[Value, int]], n: Value) -> str:
+    return ", ".join(f"∂{c.name}/∂{n.name} = {c.local_formula[i]}" for c, i in consumers)
 
 
 def _chain(n: Value, consumers: dict[int, list[tuple[Value, int]]]) -> str:
-    """The whole chain from L down to ``n`` when there is exactly one path, else ''."""
+    """The whole chain from L down to ``n`` when there is exactly one path of three or more
+    factors, else '' (with fewer, the one-step equation already is the whole chain)."""
     path, node = [], n
     while consumers[id(node)]:
         if len(consumers[id(node)]) != 1:
@@ -405,7 +410,7 @@ def _chain(n: Value, consumers: dict[int, list[tuple[Value, int]]]) -> str:
         parent_of, i = consumers[id(node)][0]
         path.append((parent_of, node, parent_of.local[i]))
         node = parent_of
-    if len(path) < 2:
+    if len(path) < 3:
         return ""
     path.reverse()
     symbolic = " · ".join(f"∂{a.name}/∂{b.name}" for a, b, _ in path)
@@ -433,7 +438,8 @@ def walkthrough(cfg: TinyNetConfig) -> Walkthrough:
     back = sorted(order, key=lambda n: (depth[id(n)], rank[n.kind], order.index(n)))
     visits = [Visit("start", "", "The inputs x and the parameters (w, b, v, c) are given; nothing else is known yet.")]
     visits += [Visit("forward", n.name, _forward_equation(n)) for n in order if n.parents]
-    visits += [Visit("backward", n.name, _backward_equation(n, consumers[id(n)]), _chain(n, consumers)) for n in back]
+    visits += [Visit("backward", n.name, _backward_equation(n, consumers[id(n)]), _chain(n, consumers),
+                     _local_formulas(consumers[id(n)], n)) for n in back]
     column = {"input": 0, "sum": 1, "activation": 2}
     cols = {}
     for n in order:

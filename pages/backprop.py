@@ -3,6 +3,7 @@
 import html
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 from dlcore import backprop as bp
@@ -64,6 +65,8 @@ visit = walk.visits[position]
 lines = [visit.equation] + ([f"whole path: {visit.chain}"] if visit.chain else [])
 st.markdown("".join(f"<p style='font-size:1.3rem;font-family:monospace;margin:0.2rem 0'>{html.escape(t)}</p>"
                     for t in lines), unsafe_allow_html=True)
+if visit.local:
+    st.caption(f"local derivatives: {visit.local}")
 page.section(PAGE, "Reading the graph", expanded=False)
 
 # --- Gradients three ways -----------------------------------------------------------------------
@@ -100,14 +103,16 @@ def draw(run: live.LiveRun) -> None:
                 f"bp.loss.{f}")
     left, right = st.columns(2)
     with left:
-        charts.show(backprop_charts.parameter_lines(s["steps"], s["grads"], trainer.names,
-                                                    "Each parameter's gradient ∂L/∂θ", "∂L/∂θ"), f"bp.grads.{f}")
+        charts.show(backprop_charts.parameter_lines(s["steps"], np.abs(s["grads"]), trainer.names,
+                                                    "Each parameter's gradient size |∂L/∂θ|", "|∂L/∂θ| (log scale)",
+                                                    log_y=True), f"bp.grads.{f}")
     with right:
         charts.show(backprop_charts.parameter_lines(s["value_steps"], s["values"], trainer.names,
                                                     "Each parameter's value θ", "θ"), f"bp.values.{f}")
     if trainer.losses:
         st.caption(f"Loss {trainer.losses[0]:.3g} at step 1 → {trainer.losses[-1]:.3g} at step {trainer.step}; "
-                   f"{trainer.train_accuracy():.0%} of the training points on the right side.")
+                   f"{trainer.train_accuracy():.0%} of the training points on the right side. A gap in the "
+                   "gradient chart is an exact 0 (a switched-off ReLU unit).")
 
 
 live.controls(run, "bp.run", step_size=20)

@@ -91,7 +91,7 @@ def test_walkthrough_writes_the_chain_rule_with_numbers():
     assert phases[0] == "start" and phases.count("forward") == 6 and phases.count("backward") == 17
     w11 = next(v for v in walk.visits if v.phase == "backward" and v.node == "w₁₁")
     g = walk.forward.nodes["w₁₁"].grad
-    assert "∂L/∂z₁ · ∂z₁/∂w₁₁" in w11.equation and w11.equation.endswith("[∂z₁/∂w₁₁ = x₁]")
+    assert "∂L/∂z₁ · ∂z₁/∂w₁₁" in w11.equation and w11.local == "∂z₁/∂w₁₁ = x₁"
     assert w11.chain.startswith("∂L/∂w₁₁ = ∂L/∂o · ∂o/∂h₁ · ∂h₁/∂z₁ · ∂z₁/∂w₁₁ = ")
     assert f"{g:.3g}".replace("-", "−") in w11.chain
     x1 = next(v for v in walk.visits if v.node == "x₁")

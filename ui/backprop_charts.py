@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 from dlcore.backprop import Walkthrough
 from ui.charts import color, style
 
-COLUMN_TITLES = ["inputs x, weights w, b", "weighted sums z", "activations h, weights v, c", "output o", "loss L"]
+COLUMN_TITLES = ["inputs x,<br>weights w, b", "weighted<br>sums z", "activations h,<br>weights v, c",
+                 "output o", "loss L"]
 DASHES = {"w1": "solid", "w2": "dash", "b": "dot", "v": "dashdot"}  # one dash per kind of parameter
 UNKNOWN, FORWARD, BACKWARD, CURRENT = "#eeeeee", "#dbe9f6", "#fde3c8", "#d62728"
 
@@ -78,12 +79,12 @@ def computational_graph(walk: Walkthrough, position: int, target: float) -> go.F
         fill = BACKWARD if name in graded else (FORWARD if name in valued else UNKNOWN)
         fig.add_annotation(x=pos[name][0], y=pos[name][1], text=text.replace("-", "−"), showarrow=False,
                            bgcolor=fill, bordercolor=CURRENT if name == current else "#555555",
-                           borderwidth=4 if name == current else 1, borderpad=5, font=dict(size=15))
+                           borderwidth=4 if name == current else 1, borderpad=5, font=dict(size=15, color="#111"))
     top = max(y for _, y in pos.values())
     for x, title in enumerate(COLUMN_TITLES):
-        fig.add_annotation(x=x, y=top + 0.9, text=f"<i>{title}</i>", showarrow=False, font=dict(size=14, color="#555"))
+        fig.add_annotation(x=x, y=top + 1.0, text=f"<i>{title}</i>", showarrow=False, font=dict(size=14, color="#555"))
     fig.update_xaxes(visible=False, range=[-0.55, 4.55])
-    fig.update_yaxes(visible=False, range=[-top - 0.7, top + 1.2])
+    fig.update_yaxes(visible=False, range=[-top - 0.7, top + 1.4])
     visit = walk.visits[position]
     where = "start" if visit.phase == "start" else f"{visit.phase} pass at {visit.node}"
     rows = 2 * top + 1
@@ -93,17 +94,22 @@ def computational_graph(walk: Walkthrough, position: int, target: float) -> go.F
     return fig
 
 
+LOG_TICKS = [m * 10.0**e for e in range(-6, 5) for m in (1, 3)]  # 0.001, 0.003, 0.01, … on log axes
+
+
 def training_loss(steps: np.ndarray, loss: np.ndarray, title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=steps, y=loss.astype(np.float32), mode="lines", name="loss", line=dict(color=color(0), width=3))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="mean loss over the batch", type="log")
+    fig.update_yaxes(title="mean loss over the batch", type="log", tickvals=LOG_TICKS, tickformat="~g")
     return style(fig, title, height=340)
 
 
-def parameter_lines(steps: np.ndarray, values: np.ndarray, names: list[str], title: str, y_title: str) -> go.Figure:
+def parameter_lines(steps: np.ndarray, values: np.ndarray, names: list[str], title: str, y_title: str,
+                    log_y: bool = False) -> go.Figure:
     """One line per parameter (columns of ``values``): colour = hidden unit, dash = kind
-    (w·₁ solid, w·₂ dashed, b dotted, v dash-dot; the output bias c in black)."""
+    (w·₁ solid, w·₂ dashed, b dotted, v dash-dot; the output bias c in black). On a log axis an
+    exact 0 (a switched-off ReLU unit) leaves a gap."""
     fig = go.Figure()
     for i, name in enumerate(names):
         unit = name[1:2].translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
@@ -113,5 +119,8 @@ def parameter_lines(steps: np.ndarray, values: np.ndarray, names: list[str], tit
                                                                        dash=DASHES[kind])
         fig.add_scatter(x=steps, y=values[:, i].astype(np.float32), mode="lines", name=name, line=line)
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title=y_title)
-    return style(fig, title, height=380)
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", tickvals=LOG_TICKS if log_y else None,
+                     tickformat="~g")
+    style(fig, title, height=460)
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0), margin=dict(b=20))
+    return fig
