@@ -243,3 +243,52 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y():
     F.cross_entropy(logits, torch.tensor([1])).backward()
     expected = torch.softmax(logits.detach(), dim=1) - torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
     assert torch.allclose(logits.grad, expected, atol=1e-12)
+
+
+def _saved_bytes(depth: int, batch: int) -> int:
+    """Bytes of activations autograd keeps for the backward pass in one forward pass of the app's MLP."""
+    model = build(2, 2, ModelConfig(depth=depth, width=16, activation="tanh"), seed=0)
+    x = torch.randn(batch, 2, generator=torch.Generator().manual_seed(0))  # (batch, 2)
+    total = []
+
+    def pack(t):
+        is_activation = t.dim() == 2 and t.shape[0] == batch  # not a weight (out, in) kept for the backward
+        total.append(t.numel() * t.element_size() if is_activation else 0)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x).sum()
+    return sum(total)
+
+
+def test_backprop_memory_grows_with_depth_times_batch():
+    """'It needs the forward activations, so training memory grows with depth × batch size.'"""
+    base = _saved_bytes(4, 64)
+    assert _saved_bytes(8, 64) / base > 1.8  # twice the depth: about twice the saved activations
+    assert _saved_bytes(4, 128) / base > 1.8  # twice the batch: the same
+
+
+def test_forward_mode_needs_one_pass_per_parameter_reverse_mode_one_pass():
+    """'Forward mode costs one pass per input variable; reverse mode one pass per output.'"""
+    cfg = bp.TinyNetConfig()
+    names = list(bp.init_params(cfg))
+    theta = torch.tensor([bp.init_params(cfg)[n] for n in names], dtype=torch.float64)  # (9,)
+    x = torch.tensor([cfg.x1, cfg.x2], dtype=torch.float64)
+
+    def loss(t):
+        return bp.torch_loss(cfg, dict(zip(names, t.unbind())), x)
+
+    forward_mode = [torch.func.jvp(loss, (theta,), (e,))[1] for e in torch.eye(len(names), dtype=torch.float64)]
+    (reverse_mode,) = torch.autograd.grad(loss(theta.requires_grad_(True)), theta)  # one backward pass: all 9
+    assert len(forward_mode) == len(names)  # one forward-mode pass per parameter
+    assert torch.allclose(torch.stack(forward_mode), reverse_mode, atol=1e-12)
+
+
+def test_many_local_derivatives_below_one_vanish_the_gradient():
+    """'A gradient multiplies local derivatives along each path: many factors below 1 vanish it.'"""
+    z = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    h = z
+    for _ in range(10):
+        h = torch.sigmoid(h)  # each local derivative ≤ 0.25
+    h.backward()
+    assert 0 < z.grad.item() <= 0.25**10
