@@ -40,6 +40,7 @@ from .trainer import DIVERGENCE_FACTOR, BatchOrder
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("mse", "bce")
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUBSCRIPTS_BACK = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 def sub(i: int) -> str:
@@ -232,9 +233,10 @@ def _build_example(params: dict[str, Value], x1: float, x2: float, target: float
 
 
 def _param_values(values: dict[str, float], hidden: int) -> dict[str, Value]:
+    """Leaf nodes for the parameters; ``unit`` is the hidden unit j a parameter belongs to (c: none)."""
     out = {}
     for name in param_names(hidden):
-        unit = int(name[1:2].translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))) if name != "c" else None
+        unit = None if name == "c" else int(name[1:2].translate(SUBSCRIPTS_BACK))
         out[name] = Value(values[name], name, "param", unit=unit)
     return out
 
@@ -367,7 +369,6 @@ class Walkthrough:
 
     forward: Forward
     visits: list[Visit] = field(default_factory=list)
-    column: dict[str, int] = field(default_factory=dict)  # the network layer of each node, 0…4
 
 
 def _forward_equation(n: Value) -> str:
@@ -440,27 +441,11 @@ def walkthrough(cfg: TinyNetConfig) -> Walkthrough:
     visits += [Visit("forward", n.name, _forward_equation(n)) for n in order if n.parents]
     visits += [Visit("backward", n.name, _backward_equation(n, consumers[id(n)]), _chain(n, consumers),
                      _local_formulas(consumers[id(n)], n)) for n in back]
-    column = {"input": 0, "sum": 1, "activation": 2}
-    cols = {}
-    for n in order:
-        if n.kind == "param":
-            cols[n.name] = 0 if n.name[0] in "wb" else 2
-        elif n.name == "o":
-            cols[n.name] = 3
-        elif n.kind == "loss":
-            cols[n.name] = 4
-        else:
-            cols[n.name] = column[n.kind]
-    return Walkthrough(f, visits, cols)
+    return Walkthrough(f, visits)
 
 
 # ---------------------------------------------------------------------------------- training
 TRAIN_DATA = DataConfig(name="xor", n_samples=40, noise=0.1, val_fraction=0.25)
-
-
-@dataclass(frozen=True)
-class _TrainShape:
-    steps: int  # what ui.live reads from ``train_cfg``
 
 
 class ScalarTrainer:
@@ -484,7 +469,6 @@ class ScalarTrainer:
         self.batches = BatchOrder(len(self.y), train.batch_size, train.seed)
         self.step, self.status, self.message = 0, "ready", ""
         self.losses: list[float] = []  # loss of each step's batch, before its update
-        self.accuracy: list[float] = []  # share of training points on the right side, per record
         self.grads: list[list[float]] = []  # (steps, n_params) ∂L/∂θ of each step
         self.values: list[list[float]] = []  # (steps + 1, n_params) θ before each step, and at the end
         self.values.append([self.params[n] for n in self.names])

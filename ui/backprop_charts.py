@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dlcore.backprop import Walkthrough
+from dlcore.backprop import SUBSCRIPTS_BACK, Walkthrough
 from ui.charts import color, style
 
 COLUMN_TITLES = ["inputs x,<br>weights w, b", "weighted<br>sums z", "activations h,<br>weights v, c",
@@ -25,7 +25,7 @@ def _rows(walk: Walkthrough) -> dict[str, tuple[float, float]]:
     first += [name for unit in units[(hidden + 1) // 2:] for name in unit]
     columns = [first, [f"z{j}" for j in range(1, hidden + 1)],
                [n for j in range(1, hidden + 1) for n in (f"h{j}", f"v{j}")] + ["c"], ["o"], ["L"]]
-    plain = {name.translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")): name for name in nodes}
+    plain = {name.translate(SUBSCRIPTS_BACK): name for name in nodes}
     pos = {}
     for x, names in enumerate(columns):
         for i, name in enumerate(names):
@@ -112,10 +112,9 @@ def parameter_lines(steps: np.ndarray, values: np.ndarray, names: list[str], tit
     exact 0 (a switched-off ReLU unit) leaves a gap."""
     fig = go.Figure()
     for i, name in enumerate(names):
-        unit = name[1:2].translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
-        kind = "c" if name == "c" else (name[0] + name[2:3].translate(str.maketrans("₁₂", "12")) if name[0] == "w"
-                                         else name[0])
-        line = dict(color="#111111", width=3) if name == "c" else dict(color=color(int(unit) - 1), width=2.5,
+        plain = name.translate(SUBSCRIPTS_BACK)  # "w12", "b1", "v2", "c"
+        kind = plain[0] + plain[2] if plain[0] == "w" else plain[0]
+        line = dict(color="#111111", width=3) if name == "c" else dict(color=color(int(plain[1]) - 1), width=2.5,
                                                                        dash=DASHES[kind])
         fig.add_scatter(x=steps, y=values[:, i].astype(np.float32), mode="lines", name=name, line=line)
     fig.update_xaxes(title="step")
