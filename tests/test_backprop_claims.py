@@ -284,11 +284,18 @@ def test_forward_mode_needs_one_pass_per_parameter_reverse_mode_one_pass():
     assert torch.allclose(torch.stack(forward_mode), reverse_mode, atol=1e-12)
 
 
-def test_many_local_derivatives_below_one_vanish_the_gradient():
-    """'A gradient multiplies local derivatives along each path: many factors below 1 vanish it.'"""
+def test_many_local_derivatives_below_one_vanish_the_gradient_above_one_explode_it():
+    """'A gradient multiplies local derivatives along each path: many factors below 1 (saturated
+    sigmoids) vanish it, factors above 1 explode it.'"""
     z = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
     h = z
     for _ in range(10):
         h = torch.sigmoid(h)  # each local derivative ≤ 0.25
     h.backward()
     assert 0 < z.grad.item() <= 0.25**10
+    u = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    out = u
+    for _ in range(10):
+        out = 1.5 * out  # each local derivative 1.5
+    out.backward()
+    assert u.grad.item() == pytest.approx(1.5**10) and u.grad.item() > 50
