@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from . import backprop
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
@@ -109,8 +110,12 @@ DROPOUT = Comparison.over(
     [f"p = {p:g}" for p in DROPOUT_RATES],
 )
 
+BACKPROP_NET, BACKPROP_TRAIN = backprop.BACKPROP_NET, backprop.BACKPROP_TRAIN
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    # The tiny network trains on the CPU with the scalar engine, whatever the device.
+    "Backpropagation": lambda device: backprop.default_experiment(BACKPROP_NET, BACKPROP_TRAIN),
     "Vanishing & exploding gradients": lambda device: run_all(VANISHING_GRADIENTS.trainers(device)),
     "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),

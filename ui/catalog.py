@@ -17,6 +17,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Core concepts": [
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("pages/backprop.py", "Backpropagation", "🔁",
+                "The chain rule node by node on a tiny network, checked against autograd and finite differences."),
         Concept("pages/vanishing_gradients.py", "Vanishing & exploding gradients", "🌋",
                 "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
         Concept("pages/dropout.py", "Dropout", "🎲",
