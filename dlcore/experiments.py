@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from . import data as data_mod
+from . import init_probe
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
 
@@ -71,6 +72,24 @@ ACTIVATIONS = Comparison.over(
     ("relu", "leaky_relu", "sigmoid", "tanh", "gelu"),
 )
 
+INIT_SCHEMES = ("zeros", "small_normal", "large_normal", "xavier_normal", "he_normal")
+INITIALIZATION = Comparison.over(
+    DataConfig(name="digits", n_samples=1797),
+    ModelConfig(depth=10, width=64, activation="relu"),
+    TrainConfig(optimizer="momentum", lr=0.02, steps=150, batch_size=32),
+    "model.init",
+    INIT_SCHEMES,
+    [init_probe.LABELS[s] for s in INIT_SCHEMES],
+)
+
+
+def run_initialization(device) -> dict[str, Trainer]:
+    """The Weight initialization page: probe the untrained networks, then train every scheme."""
+    init_probe.compare_schemes(INITIALIZATION.data, INITIALIZATION.model, INIT_SCHEMES)
+    return run_all(INITIALIZATION.trainers(device))
+
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    "Weight initialization": run_initialization,
 }

@@ -17,6 +17,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Core concepts": [
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("pages/initialization.py", "Weight initialization", "🎲",
+                "Zeros, small, large, Xavier and He: vanishing and exploding signals, and the symmetry problem."),
     ],
 }
 
