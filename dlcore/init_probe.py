@@ -35,6 +35,10 @@ from .models import build
 from .recorder import grad_norm_per_layer
 
 N_BINS = 40
+# Fixed histogram bins, so that a collapsed or exploded layer shows as a pile at 0 or at an edge:
+# the output range of tanh and sigmoid; otherwise a window that holds a healthy ReLU layer.
+HIST_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+DEFAULT_HIST_RANGE = (-1.0, 2.0)
 PROBE_EXAMPLES = 256  # training examples in the probe batch
 RANDOM_SCHEMES = ("small_normal", "large_normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal")
 SCHEMES = ("zeros", *RANDOM_SCHEMES)
@@ -90,7 +94,7 @@ def signal_profile(x: torch.Tensor, y: torch.Tensor, n_classes: int, model_cfg: 
     loss = F.cross_entropy(logits, y)
     loss.backward()
     name = model_cfg.activation
-    low, high = activations.HIST_RANGE.get(name, activations.DEFAULT_HIST_RANGE)
+    low, high = HIST_RANGE.get(name, DEFAULT_HIST_RANGE)
     stacked = torch.stack([h.detach() for h in outs])  # (depth, batch, width)
     saturated = activations.saturated_mask(name, stacked)
     return SignalProfile(

@@ -87,7 +87,7 @@ run = live.session("init.run", stable_hash(comparison), lambda: comparison.train
 def symmetry(trainers: dict, f: int) -> None:
     """The last hidden layer of the zero-initialised network next to a randomly initialised one."""
     zero = label("zeros")
-    other = next((n for n, t in trainers.items() if n != zero and not t.diverged), None)
+    other = next((n for n, t in reversed(trainers.items()) if n != zero and not t.diverged), None)
     if zero not in trainers or other is None:
         st.info("Select *zeros* and one random scheme to compare their hidden units here.")
         return

@@ -44,22 +44,25 @@ def backward_signal(profiles: Mapping[str, SignalProfile]) -> go.Figure:
 
 
 def histograms_by_layer(profiles: Mapping[str, SignalProfile]) -> go.Figure:
-    """One panel per scheme: x = hidden layer, y = activation value, colour = share of values.
-    The colour saturates at 30 % so that a spread-out histogram stays visible next to a spike."""
+    """One panel per scheme: x = hidden layer, y = activation value, colour = share of the values
+    in the bin on a log scale (a spike at 0 and a wide spread both stay visible)."""
     names = list(profiles)
-    cols = min(len(names), 4)
+    cols = len(names) if len(names) <= 5 else 4
     rows = -(-len(names) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[LABELS[s] for s in names],
-                        horizontal_spacing=0.05, vertical_spacing=0.16, shared_yaxes=True)
+                        horizontal_spacing=0.04, vertical_spacing=0.16, shared_yaxes=True)
+    ticks = dict(tickvals=[-4, -3, -2, -1, 0], ticktext=["≤0.01 %", "0.1 %", "1 %", "10 %", "100 %"])
     for i, scheme in enumerate(names):
         p = profiles[scheme]
         low, high = p.hist_range
         n_bins = p.act_hist.shape[1]
         centers = low + (np.arange(n_bins) + 0.5) * (high - low) / n_bins
+        share = np.log10(np.maximum(p.act_hist, 1e-4)).T.astype(np.float32)  # (bins, layers)
         r, c = i // cols + 1, i % cols + 1
-        fig.add_heatmap(x=np.arange(1, len(p.act_std) + 1), y=centers.astype(np.float32),
-                        z=p.act_hist.T.astype(np.float32), zmin=0, zmax=0.3, colorscale="Viridis",
-                        showscale=(i == 0), colorbar=dict(title="share", len=0.9), row=r, col=c)
+        fig.add_heatmap(x=np.arange(1, len(p.act_std) + 1), y=centers.astype(np.float32), z=share,
+                        zmin=-4, zmax=0, colorscale="Viridis", showscale=(i == 0),
+                        colorbar=dict(title="share", len=0.9, **ticks), row=r, col=c,
+                        hovertemplate="layer %{x}<br>value %{y:.2f}<br>log10(share) %{z:.2f}<extra></extra>")
         fig.update_xaxes(title="layer" if r == rows else None, row=r, col=c)
     fig.update_yaxes(title="activation value", col=1)
     fig.update_annotations(font=dict(size=16))
@@ -91,5 +94,6 @@ def loss_by_scheme(trainers: Mapping[str, Trainer]) -> go.Figure:
               + t.recorder.series("train_loss").tolist() if math.isfinite(v) and v > 0]
     if finite:
         low, high = min(finite), min(max(finite), 20.0)
-        fig.update_yaxes(range=[math.log10(low * 0.8), math.log10(high * 1.25)])
+        fig.update_yaxes(range=[math.log10(low * 0.8), math.log10(high * 1.25)],
+                         tickvals=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20])
     return fig
