@@ -145,6 +145,18 @@ def test_zero_init_with_sigmoid_weights_move_but_all_units_move_together():
     assert w.abs().max() > 1e-3 and unit_spread(w) == 0.0
 
 
+def test_any_constant_initialization_never_breaks_the_symmetry():
+    t = Trainer(DIGITS, ModelConfig(depth=3, width=12, activation="tanh", init="zeros"),
+                TrainConfig(optimizer="momentum", lr=0.05, steps=60, batch_size=32))
+    with torch.no_grad():
+        for lin in t.model.linears():
+            lin.weight.fill_(0.1)
+    t.run()
+    for block in t.model.blocks:
+        w = block.linear.weight
+        assert w.abs().max() > 0.05 and unit_spread(w) < 1e-6
+
+
 # ---------------------------------------------------------------------- the formulas themselves
 @pytest.mark.parametrize("scheme", ["xavier_uniform", "xavier_normal", "he_uniform", "he_normal"])
 def test_weight_variance_matches_the_formula_within_a_few_percent(scheme):
