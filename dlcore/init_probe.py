@@ -11,8 +11,8 @@ the signal by a factor < 1 at every layer (it vanishes geometrically), too large
 factor > 1 (it explodes, or a squashing activation saturates).
 
 The probe runs in float64: twenty layers of N(0, 1) weights grow the signal by ~10²⁰, which
-float32 could square into infinity when computing a std. The measurements are exact copies of
-what float32 training would start from, only without overflow.
+float32 could square into infinity when computing a std. The weights are the very values that
+float32 training starts from (drawn in float32, then widened); only the arithmetic is wider.
 
 Also here: the empirical variance of a scheme's draws (checked against its formula) and the
 spread between hidden units of a layer (exactly 0 after training from zeros: the symmetry problem).
@@ -158,8 +158,8 @@ def unit_spread(weight: torch.Tensor) -> float:
     return (w.amax(dim=0) - w.amin(dim=0)).max().item()
 
 
-# Multiply-adds of one training step, per (depth · width²) unit, above which a page refuses to
-# train: ~6·10⁸ keeps the worst case around 10 s on a 2-core CPU (20×256 runs at ~20 ms/step).
+# The largest steps × runs × depth × width² a page agrees to train: 6·10⁸ keeps the worst case
+# around 10 s on a 2-core CPU (a 20 × 256 network takes ~20 ms a step there).
 MAX_TRAINING_WORK = 6e8
 
 
