@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from . import backprop
+from . import backprop, init_probe
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
@@ -110,12 +110,30 @@ DROPOUT = Comparison.over(
     [f"p = {p:g}" for p in DROPOUT_RATES],
 )
 
+INIT_SCHEMES = ("zeros", "small_normal", "large_normal", "xavier_normal", "he_normal")
+INITIALIZATION = Comparison.over(
+    DataConfig(name="digits", n_samples=1797),
+    ModelConfig(depth=10, width=64, activation="relu"),
+    TrainConfig(optimizer="momentum", lr=0.02, steps=150, batch_size=32),
+    "model.init",
+    INIT_SCHEMES,
+    [init_probe.LABELS[s] for s in INIT_SCHEMES],
+)
+
+
+def run_initialization(device) -> dict[str, Trainer]:
+    """The Weight initialization page: probe the untrained networks, then train every scheme."""
+    init_probe.compare_schemes(INITIALIZATION.data, INITIALIZATION.model, INIT_SCHEMES)
+    return run_all(INITIALIZATION.trainers(device))
+
+
 BACKPROP_NET, BACKPROP_TRAIN = backprop.BACKPROP_NET, backprop.BACKPROP_TRAIN
 
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
     # The tiny network trains on the CPU with the scalar engine, whatever the device.
     "Backpropagation": lambda device: backprop.default_experiment(BACKPROP_NET, BACKPROP_TRAIN),
+    "Weight initialization": run_initialization,
     "Vanishing & exploding gradients": lambda device: run_all(VANISHING_GRADIENTS.trainers(device)),
     "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),

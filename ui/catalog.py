@@ -19,6 +19,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
         Concept("pages/backprop.py", "Backpropagation", "🔁",
                 "The chain rule node by node on a tiny network, checked against autograd and finite differences."),
+        Concept("pages/initialization.py", "Weight initialization", "🎯",
+                "Zeros, small, large, Xavier and He: vanishing and exploding signals, and the symmetry problem."),
         Concept("pages/vanishing_gradients.py", "Vanishing & exploding gradients", "🌋",
                 "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
         Concept("pages/dropout.py", "Dropout", "🎲",
