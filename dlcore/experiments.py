@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from . import data as data_mod
+from . import optimizers, surfaces
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
 
@@ -71,6 +72,23 @@ ACTIVATIONS = Comparison.over(
     ("relu", "leaky_relu", "sigmoid", "tanh", "gelu"),
 )
 
+# Optimizers: each with a learning rate in its own good range (Adam's 0.003 would stall SGD).
+OPTIMIZER_LRS = dict(sgd=0.1, momentum=0.01, nesterov=0.01, rmsprop=0.001, adam=0.003, adamw=0.003)
+OPTIMIZERS = Comparison(
+    DataConfig(name="digits", n_samples=1797),
+    ModelConfig(depth=2, width=64),
+    TrainConfig(optimizer="adam", lr=0.003, steps=200, batch_size=32),
+    optimizers.variants(OPTIMIZER_LRS),
+)
+
+
+def _optimizers_default(device) -> tuple:
+    """The page's two experiments: every optimizer on the quadratic surface, then on the digits."""
+    race = surfaces.race("quadratic", surfaces.SURFACES["quadratic"].lrs)
+    return race, run_all(OPTIMIZERS.trainers(device))
+
+
 DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Activation functions": lambda device: run_all(ACTIVATIONS.trainers(device)),
+    "Optimizers": _optimizers_default,
 }

@@ -17,6 +17,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Core concepts": [
         Concept("pages/activations.py", "Activation functions", "📈",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("pages/optimizers.py", "Optimizers", "🧭",
+                "SGD, momentum, Nesterov, RMSProp, Adam and AdamW on loss surfaces and on digits; schedules."),
     ],
 }
 

@@ -1,0 +1,161 @@
+"""Figures of the Optimizers page: animated paths on a loss surface, Adam's moments and step
+sizes, learning-rate schedules. Built from the engine's arrays; nothing here trains."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dlcore.surfaces import AdamTrace, Surface, Trajectory
+from ui.charts import color, style
+
+MAX_FRAMES = 50
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def surface_paths(surface: Surface, grid: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  paths: Mapping[str, Trajectory]) -> go.Figure:
+    """Contours of log₁₀(f − f_min) with each optimizer's path, and animation frames that grow the
+    paths step by step (Play / Pause / Resume buttons and a step slider under the plot).
+
+    The axes stay on the surface's box: a path that diverges leaves the plot instead of
+    stretching the axes to infinity."""
+    xs, ys, z = grid
+    fig = go.Figure(go.Contour(
+        x=_f32(xs), y=_f32(ys), z=_f32(np.log10(np.maximum(z - surface.f_min, 0) + 1e-3)),
+        colorscale="Blues", reversescale=True, ncontours=30, showscale=False, hoverinfo="skip",
+        line=dict(width=0.5, color="rgba(40,40,40,0.35)"),
+    ))
+    mx, my = zip(*surface.minima)
+    fig.add_scatter(x=list(mx), y=list(my), mode="markers", name="minimum",
+                    marker=dict(symbol="star", size=16, color="gold", line=dict(width=1, color="black")))
+    first = next(iter(paths.values()), None)
+    if first is not None:
+        fig.add_scatter(x=[first.points[0, 0]], y=[first.points[0, 1]], mode="markers", name="start",
+                        marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)))
+    n_fixed = len(fig.data)
+    longest = max((len(t.points) for t in paths.values()), default=1)
+    stride = max(1, math.ceil((longest - 1) / MAX_FRAMES))
+    for i, (label, t) in enumerate(paths.items()):
+        name = f"{label} (diverged)" if t.diverged else label
+        fig.add_scatter(x=_f32(t.points[:, 0]), y=_f32(t.points[:, 1]), mode="lines+markers", name=name,
+                        line=dict(color=color(i), width=3, dash="dash" if label == "AdamW" else "solid"),
+                        marker=dict(size=5))
+    cuts = list(range(0, longest, stride)) + ([longest - 1] if (longest - 1) % stride else [])
+    traces = list(range(n_fixed, n_fixed + len(paths)))
+    fig.frames = [
+        go.Frame(name=str(k), traces=traces,
+                 data=[go.Scatter(x=_f32(t.points[: k + 1, 0]), y=_f32(t.points[: k + 1, 1])) for t in paths.values()])
+        for k in cuts
+    ]
+    play = dict(frame=dict(duration=80, redraw=False), transition=dict(duration=0), mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.12, xanchor="left", yanchor="top",
+                          showactive=False, buttons=[
+                              dict(label="▶ Play from start", method="animate",
+                                   args=[None, {**play, "fromcurrent": False}]),
+                              dict(label="⏸ Pause", method="animate",
+                                   args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")]),
+                              dict(label="⏯ Resume", method="animate", args=[None, {**play, "fromcurrent": True}]),
+                          ])],
+        sliders=[dict(active=len(cuts) - 1, x=0.42, len=0.58, y=-0.08, yanchor="top",
+                      currentvalue=dict(prefix="step ", font=dict(size=15)), pad=dict(t=0),
+                      steps=[dict(label=str(k), method="animate",
+                                  args=[[str(k)], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
+                             for k in cuts])],
+    )
+    fig.update_xaxes(title="x", range=list(surface.x_range), showgrid=False)
+    fig.update_yaxes(title="y", range=list(surface.y_range), showgrid=False)
+    style(fig, f"{surface.label}: {surface.formula}", height=640)
+    return fig.update_layout(margin=dict(l=60, r=20, t=60, b=150))
+
+
+def adam_moments(trace: AdamTrace, coord: int = 0) -> go.Figure:
+    """m, m̂ (with g) and √v, √v̂ (with |g|) of one coordinate over Adam's first steps."""
+    axis = "xy"[coord]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=(f"first moment of ∂f/∂{axis}", f"second moment (as √v) of ∂f/∂{axis}"))
+    t = trace.step
+    parts = [
+        (1, "g (gradient)", trace.grad[:, coord], "#7f7f7f", "dot"),
+        (1, "m (raw)", trace.m[:, coord], color(0), "dash"),
+        (1, "m̂ = m / (1 − β₁ᵗ)", trace.m_hat[:, coord], color(0), "solid"),
+        (2, "|g|", np.abs(trace.grad[:, coord]), "#7f7f7f", "dot"),
+        (2, "√v (raw)", np.sqrt(trace.v[:, coord]), color(1), "dash"),
+        (2, "√v̂ = √(v / (1 − β₂ᵗ))", np.sqrt(trace.v_hat[:, coord]), color(1), "solid"),
+    ]
+    for col, name, y, c, dash in parts:
+        fig.add_scatter(x=t, y=_f32(y), name=name, mode="lines+markers", marker=dict(size=4),
+                        line=dict(color=c, width=3, dash=dash), row=1, col=col)
+    fig.update_xaxes(title="step t")
+    fig.update_annotations(font=dict(size=16))
+    return style(fig, f"Inside Adam: moment estimates of coordinate {axis}, bias-corrected (solid) or not (dashed)",
+                 height=400)
+
+
+def adam_step_sizes(trace: AdamTrace) -> go.Figure:
+    """|Δθ| per coordinate of each real Adam step, what it would be without bias correction, and η."""
+    fig = go.Figure()
+    t = trace.step
+    for coord, axis in enumerate("xy"):
+        fig.add_scatter(x=t, y=_f32(np.abs(trace.delta[:, coord])), name=f"|Δ{axis}|, Adam", mode="lines+markers",
+                        line=dict(color=color(coord), width=3))
+        fig.add_scatter(x=t, y=_f32(np.abs(trace.uncorrected[:, coord])), name=f"|Δ{axis}| without correction",
+                        mode="lines", line=dict(color=color(coord), width=2, dash="dash"))
+    fig.add_scatter(x=[t[0], t[-1]], y=[trace.lr, trace.lr], name="learning rate η", mode="lines",
+                    line=dict(color="black", width=2, dash="dot"))
+    fig.update_xaxes(title="step t")
+    fig.update_yaxes(title="step size |Δθ|", type="log")
+    return style(fig, "Adam's step size per coordinate, with and without bias correction", height=400)
+
+
+def step_histograms(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], lrs: Mapping[str, float],
+                    colors: Mapping[str, str]) -> go.Figure:
+    """Pre-binned histograms of |η·m̂/(√v̂ + ε)| over a network's weights, log-spaced bins,
+    with each run's learning rate as a vertical line."""
+    fig = go.Figure()
+    for label, (edges, frac) in hists.items():
+        centers = np.sqrt(edges[:-1] * edges[1:])
+        fig.add_scatter(x=_f32(centers), y=_f32(frac), name=label, mode="lines", line_shape="hvh",
+                        line=dict(color=colors[label], width=3, dash="dash" if label == "AdamW" else "solid"))
+        fig.add_vline(x=lrs[label], line=dict(color=colors[label], width=2, dash="dot"))
+    fig.update_xaxes(title="|step| of a weight (log scale); dotted: learning rate η", type="log",
+                     exponentformat="power")
+    fig.update_yaxes(title="share of weights")
+    return style(fig, "Adam's per-weight step sizes η·m̂/(√v̂ + ε), at the latest step", height=380)
+
+
+def schedules(curves: Mapping[str, np.ndarray], chosen: str, now: int | None = None) -> go.Figure:
+    """The learning-rate factor η(t)/η of every schedule over the run; the chosen one bold, with a
+    dot at the current step."""
+    fig = go.Figure()
+    for i, (label, factor) in enumerate(curves.items()):
+        bold = label == chosen
+        fig.add_scatter(x=np.arange(len(factor)), y=_f32(factor), name=label, mode="lines",
+                        line=dict(color=color(i), width=5 if bold else 2), opacity=1.0 if bold else 0.45)
+    if now is not None and chosen in curves and len(curves[chosen]):
+        k = min(now, len(curves[chosen]) - 1)
+        fig.add_scatter(x=[k], y=[float(curves[chosen][k])], mode="markers", name="now",
+                        marker=dict(size=14, color="black"))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="η(t) / η (× each optimizer's own η)", range=[0, 1.05])
+    return style(fig, f"Learning-rate schedule in use: {chosen}", height=380)
+
+
+def trajectory_table(paths: Mapping[str, Trajectory], lrs: Mapping[str, float], f_min: float,
+                     steps_to: Mapping[str, int | None]) -> dict[str, list]:
+    """The numbers under the surface plot, one row per optimizer."""
+    return {
+        "optimizer": list(paths),
+        "learning rate": [f"{lrs[k]:g}" for k in paths],
+        "final f − f_min": [f"{t.losses[-1] - f_min:.3g}" for t in paths.values()],
+        "steps to f − f_min ≤ 0.01": ["—" if steps_to[k] is None else str(steps_to[k]) for k in paths],
+        "status": [t.message or "finished" for t in paths.values()],
+    }
