@@ -226,7 +226,7 @@ def steps_to_reach(trajectory: Trajectory, loss: float) -> int | None:
     return int(below[0]) if below.size else None
 
 
-def grid(surface: Surface, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid(surface: Surface, n: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """f on an n × n grid of the surface's box: xs (n,), ys (n,), z (n, n) with z[i, j] = f(xs[j], ys[i])."""
     xs = torch.linspace(*surface.x_range, n, dtype=torch.float64)  # (n,)
     ys = torch.linspace(*surface.y_range, n, dtype=torch.float64)  # (n,)

@@ -60,7 +60,7 @@ for col, o in zip(st.columns(len(chosen)), chosen):
         lrs[o] = c.select_slider(f"{name}_{o}", f"η {label(o)}", LRS, default=surface.lrs[o])
 
 paths = checked(lambda: race(name, lrs, (x0, y0), steps, wd))
-charts.show(ocharts.surface_paths(surface, surf.grid(surface), {label(k): t for k, t in paths.items()}),
+charts.show(ocharts.surface_paths(surface, surf.grid(surface, 240), {label(k): t for k, t in paths.items()}),
             "opt.fig.surface")
 diverged = [f"**{label(k)}** {t.message}" for k, t in paths.items() if t.diverged]
 if diverged:

@@ -3,11 +3,14 @@ sizes, learning-rate schedules. Built from the engine's arrays; nothing here tra
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from dlcore.surfaces import AdamTrace, Surface, Trajectory
@@ -20,19 +23,41 @@ def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
+def shaded_levels(z: np.ndarray, n_levels: int = 24) -> str:
+    """A PNG (as a data URI) of ``z`` (rows = y from bottom to top) in ``n_levels`` bands, dark blue
+    (low) to white (high): filled contours as a background image.
+
+    Plotly drops contour and heatmap traces while it animates frames; a layout image stays."""
+    lo, hi = float(z.min()), float(z.max())
+    band = np.floor((z - lo) / max(hi - lo, 1e-12) * n_levels).clip(0, n_levels - 1) / (n_levels - 1)  # (n, n)
+    dark, light = np.array([8, 48, 107]), np.array([247, 251, 255])
+    rgb = (dark + band[..., None] * (light - dark)).astype(np.uint8)[::-1]  # (n, n, 3), top row first
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def surface_paths(surface: Surface, grid: tuple[np.ndarray, np.ndarray, np.ndarray],
                   paths: Mapping[str, Trajectory]) -> go.Figure:
-    """Contours of log₁₀(f − f_min) with each optimizer's path, and animation frames that grow the
+    """Bands of log₁₀(f − f_min) with each optimizer's path, and animation frames that grow the
     paths step by step (Play / Pause / Resume buttons and a step slider under the plot).
 
     The axes stay on the surface's box: a path that diverges leaves the plot instead of
     stretching the axes to infinity."""
     xs, ys, z = grid
-    fig = go.Figure(go.Contour(
-        x=_f32(xs), y=_f32(ys), z=_f32(np.log10(np.maximum(z - surface.f_min, 0) + 1e-3)),
-        colorscale="Blues", reversescale=True, ncontours=30, showscale=False, hoverinfo="skip",
-        line=dict(width=0.5, color="rgba(40,40,40,0.35)"),
-    ))
+    fig = go.Figure()
+    longest = max((len(t.points) for t in paths.values()), default=1)
+    stride = max(1, math.ceil((longest - 1) / MAX_FRAMES))
+    # The paths come first: the frames replace traces 0…n−1 and leave the markers alone.
+    for i, (label, t) in enumerate(paths.items()):
+        name = f"{label} (diverged)" if t.diverged else label
+        fig.add_scatter(x=_f32(t.points[:, 0]), y=_f32(t.points[:, 1]), mode="lines+markers", name=name,
+                        line=dict(color=color(i), width=3, dash="dash" if label == "AdamW" else "solid"),
+                        marker=dict(size=5))
+    fig.add_layout_image(source=shaded_levels(np.log10(np.maximum(z - surface.f_min, 0) + 1e-3)),
+                         xref="x", yref="y", x=surface.x_range[0], y=surface.y_range[1], layer="below",
+                         sizex=surface.x_range[1] - surface.x_range[0], sizey=surface.y_range[1] - surface.y_range[0],
+                         sizing="stretch")
     mx, my = zip(*surface.minima)
     fig.add_scatter(x=list(mx), y=list(my), mode="markers", name="minimum",
                     marker=dict(symbol="star", size=16, color="gold", line=dict(width=1, color="black")))
@@ -40,41 +65,33 @@ def surface_paths(surface: Surface, grid: tuple[np.ndarray, np.ndarray, np.ndarr
     if first is not None:
         fig.add_scatter(x=[first.points[0, 0]], y=[first.points[0, 1]], mode="markers", name="start",
                         marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)))
-    n_fixed = len(fig.data)
-    longest = max((len(t.points) for t in paths.values()), default=1)
-    stride = max(1, math.ceil((longest - 1) / MAX_FRAMES))
-    for i, (label, t) in enumerate(paths.items()):
-        name = f"{label} (diverged)" if t.diverged else label
-        fig.add_scatter(x=_f32(t.points[:, 0]), y=_f32(t.points[:, 1]), mode="lines+markers", name=name,
-                        line=dict(color=color(i), width=3, dash="dash" if label == "AdamW" else "solid"),
-                        marker=dict(size=5))
     cuts = list(range(0, longest, stride)) + ([longest - 1] if (longest - 1) % stride else [])
-    traces = list(range(n_fixed, n_fixed + len(paths)))
     fig.frames = [
-        go.Frame(name=str(k), traces=traces,
+        go.Frame(name=str(k), traces=list(range(len(paths))),
                  data=[go.Scatter(x=_f32(t.points[: k + 1, 0]), y=_f32(t.points[: k + 1, 1])) for t in paths.values()])
         for k in cuts
     ]
-    play = dict(frame=dict(duration=80, redraw=False), transition=dict(duration=0), mode="immediate")
+    play = dict(frame=dict(duration=100, redraw=True), transition=dict(duration=0), mode="immediate")
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.12, xanchor="left", yanchor="top",
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.17, xanchor="left", yanchor="top",
                           showactive=False, buttons=[
                               dict(label="▶ Play from start", method="animate",
                                    args=[None, {**play, "fromcurrent": False}]),
                               dict(label="⏸ Pause", method="animate",
-                                   args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")]),
+                                   args=[[None], dict(frame=dict(duration=0, redraw=True), mode="immediate")]),
                               dict(label="⏯ Resume", method="animate", args=[None, {**play, "fromcurrent": True}]),
                           ])],
-        sliders=[dict(active=len(cuts) - 1, x=0.42, len=0.58, y=-0.08, yanchor="top",
-                      currentvalue=dict(prefix="step ", font=dict(size=15)), pad=dict(t=0),
+        sliders=[dict(active=len(cuts) - 1, x=0.42, len=0.58, y=-0.13, yanchor="top",
+                      currentvalue=dict(prefix="step ", font=dict(size=16, color="black")), pad=dict(t=0),
+                      font=dict(color="rgba(0,0,0,0)"),  # 50 tick labels would overlap: show the current one only
                       steps=[dict(label=str(k), method="animate",
-                                  args=[[str(k)], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
+                                  args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
                              for k in cuts])],
     )
     fig.update_xaxes(title="x", range=list(surface.x_range), showgrid=False)
     fig.update_yaxes(title="y", range=list(surface.y_range), showgrid=False)
     style(fig, f"{surface.label}: {surface.formula}", height=640)
-    return fig.update_layout(margin=dict(l=60, r=20, t=60, b=150))
+    return fig.update_layout(margin=dict(l=60, r=20, t=60, b=170))
 
 
 def adam_moments(trace: AdamTrace, coord: int = 0) -> go.Figure:
