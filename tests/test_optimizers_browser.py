@@ -16,7 +16,6 @@ def test_moving_the_start_point_redraws_the_surface_paths(page: Page, app_url, s
     expect(charts(page).first).to_be_visible()
     surface = page.get_by_test_id("stPlotlyChart").first
     before = surface.locator(".scatterlayer").inner_html()
-    surface.screenshot(path="/tmp/opt_surface0.png")
     slider = page.get_by_role("slider", name="Start y₀")
     for _ in range(4):
         slider.press("ArrowLeft")
@@ -30,7 +29,6 @@ def test_moving_the_start_point_redraws_the_surface_paths(page: Page, app_url, s
     page.wait_for_timeout(800)
     mid = surface.locator("text.slider-label", has_text="step").text_content()
     page.wait_for_timeout(4000)
-    surface.screenshot(path="/tmp/opt_surface1.png")
     end = surface.locator("text.slider-label", has_text="step").text_content()
     assert mid != end, f"the animation did not move ({mid} → {end})"
     expect(page.get_by_test_id("stException")).to_have_count(0)
