@@ -118,9 +118,9 @@ def draw(run: live.LiveRun) -> None:
     trainers, f = run.trainers, run.frame
     left, right = st.columns(2)
     with left:
-        charts.show(charts.loss_curves(trainers), f"opt.fig.loss.{f}")
+        charts.show(ocharts.legend_below(charts.loss_curves(trainers)), f"opt.fig.loss.{f}")
     with right:
-        charts.show(charts.loss_curves(trainers, "acc"), f"opt.fig.acc.{f}")
+        charts.show(ocharts.legend_below(charts.loss_curves(trainers, "acc")), f"opt.fig.acc.{f}")
     left, right = st.columns(2)
     with left:
         charts.show(ocharts.schedules(curves, opt.SCHEDULE_LABELS[schedule], run.step), f"opt.fig.schedule.{f}")

@@ -27,8 +27,8 @@ def test_defaults_draw_every_chart_with_real_data():
     assert len(surface["frames"]) > 10 and surface["layout"]["images"]
     sgd = trace(surface, "SGD")
     assert len(values(sgd["x"])) == 101  # the start and 100 steps
-    for title in ("Inside Adam", "Adam's step size", "Loss: train", "Accuracy: train", "Learning-rate schedule",
-                  "per-weight step sizes"):
+    for title in ("Inside Adam", "Adam's step |Δθ|", "Loss: train", "Accuracy: train", "Learning-rate schedule",
+                  "per-weight steps"):
         fig = figure(at, title)
         assert fig["data"], title
     acc = figure(at, "Accuracy: train")

@@ -19,6 +19,11 @@ from ui.charts import color, style
 MAX_FRAMES = 50
 
 
+def legend_below(fig: go.Figure, height: int = 480) -> go.Figure:
+    """Move the legend under a half-width chart, so a long legend does not squeeze the plot."""
+    return fig.update_layout(height=height, legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
+
+
 def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
@@ -130,7 +135,7 @@ def adam_step_sizes(trace: AdamTrace) -> go.Figure:
                     line=dict(color="black", width=2, dash="dot"))
     fig.update_xaxes(title="step t")
     fig.update_yaxes(title="step size |Δθ|", type="log")
-    return style(fig, "Adam's step size per coordinate, with and without bias correction", height=400)
+    return legend_below(style(fig, "Adam's step |Δθ| per coordinate"), 430)
 
 
 def step_histograms(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], lrs: Mapping[str, float],
@@ -146,7 +151,7 @@ def step_histograms(hists: Mapping[str, tuple[np.ndarray, np.ndarray]], lrs: Map
     fig.update_xaxes(title="|step| of a weight (log scale); dotted: learning rate η", type="log",
                      exponentformat="power")
     fig.update_yaxes(title="share of weights")
-    return style(fig, "Adam's per-weight step sizes η·m̂/(√v̂ + ε), at the latest step", height=380)
+    return legend_below(style(fig, "Adam's per-weight steps η·m̂/(√v̂ + ε), now"))
 
 
 def schedules(curves: Mapping[str, np.ndarray], chosen: str, now: int | None = None) -> go.Figure:
@@ -163,7 +168,7 @@ def schedules(curves: Mapping[str, np.ndarray], chosen: str, now: int | None = N
                         marker=dict(size=14, color="black"))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="η(t) / η (× each optimizer's own η)", range=[0, 1.05])
-    return style(fig, f"Learning-rate schedule in use: {chosen}", height=380)
+    return legend_below(style(fig, f"Learning-rate schedule in use: {chosen}"))
 
 
 def trajectory_table(paths: Mapping[str, Trajectory], lrs: Mapping[str, float], f_min: float,
