@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from . import backprop, init_probe
+from . import backprop, init_probe, optimizers, surfaces
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
@@ -127,6 +127,22 @@ def run_initialization(device) -> dict[str, Trainer]:
     return run_all(INITIALIZATION.trainers(device))
 
 
+# Optimizers: each with a learning rate in its own good range (Adam's 0.003 would stall SGD).
+OPTIMIZER_LRS = dict(sgd=0.1, momentum=0.01, nesterov=0.01, rmsprop=0.001, adam=0.003, adamw=0.003)
+OPTIMIZERS = Comparison(
+    DataConfig(name="digits", n_samples=1797),
+    ModelConfig(depth=2, width=64),
+    TrainConfig(optimizer="adam", lr=0.003, steps=200, batch_size=32),
+    optimizers.variants(OPTIMIZER_LRS),
+)
+
+
+def _optimizers_default(device) -> tuple:
+    """The page's two experiments: every optimizer on the quadratic surface, then on the digits."""
+    race = surfaces.race("quadratic", surfaces.SURFACES["quadratic"].lrs)
+    return race, run_all(OPTIMIZERS.trainers(device))
+
+
 BACKPROP_NET, BACKPROP_TRAIN = backprop.BACKPROP_NET, backprop.BACKPROP_TRAIN
 
 DEFAULTS: dict[str, Callable[[Any], object]] = {
@@ -135,6 +151,7 @@ DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Backpropagation": lambda device: backprop.default_experiment(BACKPROP_NET, BACKPROP_TRAIN),
     "Weight initialization": run_initialization,
     "Vanishing & exploding gradients": lambda device: run_all(VANISHING_GRADIENTS.trainers(device)),
+    "Optimizers": _optimizers_default,
     "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
     "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),

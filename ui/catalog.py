@@ -23,6 +23,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "Zeros, small, large, Xavier and He: vanishing and exploding signals, and the symmetry problem."),
         Concept("pages/vanishing_gradients.py", "Vanishing & exploding gradients", "🌋",
                 "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
+        Concept("pages/optimizers.py", "Optimizers", "🧭",
+                "SGD, momentum, Nesterov, RMSProp, Adam and AdamW on loss surfaces and on digits; schedules."),
         Concept("pages/dropout.py", "Dropout", "🎲",
                 "Overfitting and how dropout fights it: masks, inverted vs classic scaling, MC dropout."),
     ],
