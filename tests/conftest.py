@@ -20,7 +20,7 @@ CHROME_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SCREENSHOTS = ROOT / "test-results" / "screenshots"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"  # pytest-playwright empties test-results/ at start
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -61,7 +61,7 @@ def app_url():
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
-    log = open(ROOT / "test-results" / "streamlit.log", "w") if _mkdir() else subprocess.DEVNULL
+    log = open(ROOT / "test-output" / "streamlit.log", "w") if _mkdir() else subprocess.DEVNULL
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

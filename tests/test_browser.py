@@ -1,7 +1,7 @@
 """Real browser: the app served by `streamlit run`, opened in Debian's Chromium.
 
 Every page opens without an error element, its charts draw, and a screenshot is kept under
-test-results/screenshots/ for a person to look at.
+test-output/screenshots/ for a person to look at.
 """
 
 import pytest
@@ -36,7 +36,8 @@ def test_home_links_to_every_page(page: Page, app_url, screenshot_dir):
     open_page(page, app_url)
     expect(page.get_by_role("heading", name="DL Fundamentals Lab")).to_be_visible()
     for concept in PAGES:
-        expect(page.get_by_test_id("stPageLink").filter(has_text=concept.title)).to_have_count(1)
+        title = page.get_by_text(concept.title, exact=True)  # the bold title, not a word in a summary
+        expect(page.get_by_test_id("stPageLink").filter(has=title)).to_have_count(1)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=screenshot_dir / "home.png", full_page=True)
 
