@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from . import data as data_mod
 from .config import DataConfig, TrainConfig, _check, _check_choice, _check_range
-from .trainer import DIVERGENCE_FACTOR, BatchOrder
+from .trainer import DIVERGENCE_FACTOR, BatchOrder, Stepwise
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("mse", "bce")
@@ -448,7 +448,7 @@ def walkthrough(cfg: TinyNetConfig) -> Walkthrough:
 TRAIN_DATA = DataConfig(name="xor", n_samples=40, noise=0.1, val_fraction=0.25)
 
 
-class ScalarTrainer:
+class ScalarTrainer(Stepwise):
     """Gradient descent on the tiny network with the scalar engine: θ ← θ − η·∂L/∂θ, where L
     is the mean loss over a mini-batch of XOR points (the whole training set when
     ``batch_size`` ≥ its size). Same step-wise interface as ``dlcore.Trainer`` (``advance``,
@@ -472,14 +472,6 @@ class ScalarTrainer:
         self.grads: list[list[float]] = []  # (steps, n_params) ∂L/∂θ of each step
         self.values: list[list[float]] = []  # (steps + 1, n_params) θ before each step, and at the end
         self.values.append([self.params[n] for n in self.names])
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("finished", "diverged")
-
-    @property
-    def diverged(self) -> bool:
-        return self.status == "diverged"
 
     def batch_loss(self, idx: list[int]) -> tuple[Value, dict[str, Value]]:
         """The graph of the mean loss over the examples ``idx``; the parameters are shared nodes."""
@@ -506,21 +498,6 @@ class ScalarTrainer:
         elif self.step >= self.train_cfg.steps:
             self.status = "finished"
         return loss.data
-
-    def _diverge(self, reason: str) -> None:
-        self.status = "diverged"
-        self.message = f"diverged at step {self.step}: {reason}"
-
-    def advance(self, n: int = 1) -> int:
-        taken = 0
-        while taken < n and not self.done:
-            self.train_step()
-            taken += 1
-        return taken
-
-    def run(self) -> ScalarTrainer:
-        self.advance(self.train_cfg.steps - self.step)
-        return self
 
     def train_accuracy(self) -> float:
         """Share of training points classified right: o > 0 (MSE: o > ½) means class 1."""

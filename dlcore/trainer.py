@@ -15,6 +15,7 @@ Same configs and seed ⇒ the same batches, the same masks, the same curves.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 import torch.nn.functional as F
@@ -91,8 +92,51 @@ class BatchOrder:
         return batch
 
 
-class Trainer:
-    """One training run, advanced by the caller. See the module docstring."""
+class Stepwise(ABC):
+    """What a page needs from a run: steps taken on demand, and whether it is over.
+
+    A subclass sets ``step``, ``status`` (ready -> running -> finished | diverged), ``message``
+    and ``train_cfg``, and implements ``train_step``.
+    """
+
+    step: int
+    status: str
+    message: str
+    train_cfg: TrainConfig
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "diverged")
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    @abstractmethod
+    def train_step(self) -> float:
+        """One step; returns its loss."""
+
+    def advance(self, n: int = 1) -> int:
+        """Take up to ``n`` steps; stop early at the end of the run or on divergence.
+        Returns the number of steps taken."""
+        taken = 0
+        while taken < n and not self.done:
+            self.train_step()
+            taken += 1
+        return taken
+
+    def run(self):
+        """Train to the end (or to divergence) and return self."""
+        self.advance(self.train_cfg.steps - self.step)
+        return self
+
+    def _diverge(self, reason: str) -> None:
+        self.status = "diverged"
+        self.message = f"diverged at step {self.step}: {reason}"
+
+
+class Trainer(Stepwise):
+    """One training run of the MLP, advanced by the caller. See the module docstring."""
 
     def __init__(
         self,
@@ -133,29 +177,6 @@ class Trainer:
         self.message = ""
         self._initial_loss: float | None = None
         self._record_initial()
-
-    # ----------------------------------------------------------------- public
-    @property
-    def done(self) -> bool:
-        return self.status in ("finished", "diverged")
-
-    @property
-    def diverged(self) -> bool:
-        return self.status == "diverged"
-
-    def advance(self, n: int = 1) -> int:
-        """Take up to ``n`` optimizer steps; stop early at the end of the run or on divergence.
-        Returns the number of steps taken."""
-        taken = 0
-        while taken < n and not self.done:
-            self.train_step()
-            taken += 1
-        return taken
-
-    def run(self) -> Trainer:
-        """Train to the end (or to divergence) and return self."""
-        self.advance(self.train_cfg.steps - self.step)
-        return self
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
@@ -223,8 +244,7 @@ class Trainer:
             reason = "a weight became NaN or infinite"
         else:
             return False
-        self.status = "diverged"
-        self.message = f"diverged at step {self.step}: {reason}"
+        self._diverge(reason)
         return True
 
     # ------------------------------------------------------------- recording
