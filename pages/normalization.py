@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from dlcore import stable_hash
+from dlcore.activations import LABELS
 from dlcore.experiments import NORMALIZATION, Comparison
 from dlcore.normalization import batch_norm, layer_norm, lr_sweep
 from ui import charts, live, page
@@ -35,16 +36,20 @@ for col, (title, m) in zip(cols, [("activations x", x), ("BatchNorm: each column
 
 # --- Train a deep network with each -----------------------------------------------------------
 st.subheader("A deep network with and without normalization")
-cols = st.columns(4)
+cols = st.columns(5)
 with cols[0]:
-    act = c.select("act", "Activation", ["relu", "tanh", "sigmoid"], default=base.model.activation)
+    act = c.select("act", "Activation", ["relu", "tanh", "sigmoid"], default=base.model.activation,
+                   format_func=LABELS.get)
 with cols[1]:
-    init = c.select("init", "Initialization", ["auto", "small_normal", "large_normal"], default="auto")
+    init = c.select("init", "Initialization", ["auto", "small_normal", "large_normal"], default="auto",
+                    format_func={"auto": "auto (He / Xavier)", "small_normal": "N(0, 0.01²)",
+                                 "large_normal": "N(0, 1)"}.get)
 with cols[2]:
     lr = c.select_slider("lr", "Learning rate (plain SGD)", list(LRS), default=base.train.lr)
 with cols[3]:
     depth = c.slider("depth", "Hidden layers", 2, 16, default=base.model.depth, step=1)
-seed = c.number("seed", "Seed", 0, 9999, default=0)
+with cols[4]:
+    seed = c.number("seed", "Seed", 0, 9999, default=0)
 c.publish()
 model = checked(lambda: replace(base.model, activation=act, init=init, depth=depth))
 comparison = checked(lambda: Comparison.over(replace(base.data, seed=seed), model,
@@ -72,6 +77,8 @@ def draw(run: live.LiveRun) -> None:
     with right:
         charts.show(per_layer(trainers, "grad_norm", "Weight-gradient norm per layer (latest record)",
                               "‖∂L/∂W‖ (log)"), f"norm.grad.{f}")
+    st.caption("A line that stops or is missing has reached exactly 0, which a log axis cannot draw: "
+               "a knocked-out ReLU network passes no signal and no gradient at all.")
 
 
 live.controls(run, "norm.run")

@@ -80,3 +80,11 @@ def test_training_mode_batchnorm_cannot_normalise_a_single_example():
 def test_a_bias_before_batchnorm_is_cancelled():
     shifted = X + torch.arange(6, dtype=torch.float64) * 5  # a different bias for every unit
     assert torch.allclose(batch_norm(shifted), batch_norm(X), atol=1e-9)
+
+
+def test_the_knocked_out_plain_net_passes_no_gradient_at_all():
+    plain = NORMALIZATION.trainers("cpu")["no normalization"].run()
+    last = plain.recorder.records[-1]
+    assert all(layer.grad_norm == 0.0 for layer in last.layers)  # exactly zero: nothing can learn
+    hidden = [layer.act for layer in last.layers if layer.act]
+    assert hidden[-1].dead_frac == 1.0 and hidden[-1].std == 0.0  # the last hidden layer is all dead ReLUs
