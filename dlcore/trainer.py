@@ -272,7 +272,7 @@ class Trainer(Stepwise):
                 bn.train(mode)
                 bn.momentum = momentum
 
-    @torch.no_grad()
+    @torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad
     def _record(self, grad_norms: list[float], ratios: list[float]) -> None:
         """Measure the network: one eval-mode forward pass over the training probe and the
         validation set together, with the activation hooks on (they see the probe rows only)."""
