@@ -43,4 +43,7 @@ def values(data) -> np.ndarray:
         if isinstance(shape, str):
             shape = tuple(int(s) for s in shape.split(","))
         return flat.reshape(shape) if shape else flat
+    if isinstance(data, list) and any(v is None for v in np.ravel(np.array(data, dtype=object))):
+        return np.array([[np.nan if v is None else v for v in row] if isinstance(row, list) else
+                         (np.nan if row is None else row) for row in data], dtype=float)  # gaps
     return np.asarray(data)

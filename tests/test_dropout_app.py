@@ -1,21 +1,14 @@
 """AppTest of the Dropout page: defaults draw every chart; widgets change what is drawn."""
 
-import base64
 
-import numpy as np
 
-from tests.helpers import app_at, figure
+from tests.helpers import app_at, figure, values
 
 PAGE = "pages/dropout.py"
 TITLES = ("Loss: train", "Generalization gap", "Decision boundary", "keep-mask", "train vs eval mode",
           "agree in expectation", "dropout left on")
 
 
-def values(array) -> np.ndarray:
-    """A Plotly array from the JSON spec: a list, or numpy's typed-array form {dtype, bdata}."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-    return np.asarray(array, dtype=float)
 
 
 def names(fig):

@@ -13,14 +13,6 @@ from dlcore import dropout as do
 from dlcore.models import InvertedDropout, build
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_trainer(dropout=0.5, steps=20):
     return Trainer(DataConfig(name="circle", n_samples=80), ModelConfig(width=16, dropout=dropout),
                    TrainConfig(steps=steps, record_every=5), device="cpu")

@@ -1,28 +1,16 @@
 """AppTest: the Weight initialization page with its defaults, and widgets that change what is drawn."""
 
-import base64
 
 import numpy as np
 import pytest
 
-from dlcore import limit_threads
-from tests.helpers import app_at, figure
+from tests.helpers import app_at, figure, values
 
 PAGE = "pages/initialization.py"
 TITLES = ["Forward: activation std", "Backward: gradient norm", "Activation histograms per layer",
           "Loss: train", "Gradient norm during training", "Weights of hidden layer"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_per_run():
-    limit_threads()
-
-
-def values(data) -> np.ndarray:
-    """A trace's x/y as numbers: Plotly sends numpy arrays as {dtype, bdata (base64)}."""
-    if isinstance(data, dict) and "bdata" in data:
-        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-    return np.array([np.nan if v is None else v for v in data], dtype=float)
 
 
 def test_defaults_draw_every_chart_and_the_symmetry_problem():

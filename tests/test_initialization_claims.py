@@ -9,18 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from dlcore import Trainer, limit_threads
+from dlcore import Trainer
 from dlcore.config import DataConfig, ModelConfig, TrainConfig
 from dlcore.experiments import INITIALIZATION, run_all
 from dlcore.init_probe import compare_schemes, signal_profile, unit_spread, weight_draw
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_per_run():
-    """Bound torch's threads as the app does: on a busy 2-core machine, two threads per run
-    can be 100× slower than one."""
-    limit_threads()
-
 
 DIGITS = DataConfig(name="digits", n_samples=1797)
 DEFAULT = INITIALIZATION.model  # ReLU, 10 layers of 64 units

@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import limit_threads
 from dlcore.config import DataConfig, ModelConfig
 from dlcore.init_probe import (
     N_BINS,
@@ -23,14 +22,6 @@ from dlcore.init_probe import (
     weight_draw,
 )
 from dlcore.models import build
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_per_run():
-    """Bound torch's threads as the app does: on a busy 2-core machine, two threads per run
-    can be 100× slower than one."""
-    limit_threads()
-
 
 DIGITS = DataConfig(name="digits", n_samples=1797)
 

@@ -1,19 +1,13 @@
 """AppTest: the Optimizers page with its defaults, and widgets that change what is drawn."""
 
-import base64
 
 import numpy as np
 
-from tests.helpers import app_at, figure
+from tests.helpers import app_at, figure, values
 
 PAGE = "pages/optimizers.py"
 
 
-def values(a) -> np.ndarray:
-    """A Plotly array from the figure's JSON: a plain list or a base64 typed array."""
-    if isinstance(a, dict) and "bdata" in a:
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a, dtype=float)
 
 
 def trace(fig: dict, name: str) -> dict:

@@ -6,16 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import limit_threads
 from dlcore import optimizers as opt
 from dlcore import surfaces as surf
 from dlcore.experiments import OPTIMIZERS, run_all
 from dlcore.surfaces import SURFACES, DescentConfig, descend, race, steps_to_reach
 
 Q = SURFACES["quadratic"]
-limit_threads()  # as the app does: on a shared 2-core machine, more threads only contend
-
-
 def _quad(name: str, lr: float, steps: int = 100, **kw):
     return descend(DescentConfig("quadratic", name, lr, *Q.start, steps=steps, **kw))
 

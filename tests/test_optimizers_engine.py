@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import limit_threads
 from dlcore import optimizers as opt
 from dlcore import surfaces as surf
 from dlcore.surfaces import SURFACES, Descent, DescentConfig, descend
-
-limit_threads()
 
 
 def test_dlcore_never_imports_streamlit():

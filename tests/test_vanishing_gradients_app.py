@@ -1,26 +1,18 @@
 """AppTest: the Vanishing & exploding gradients page with its defaults, and widgets that change it."""
 
-import base64
 
 import numpy as np
 
-from tests.helpers import app_at, figure, figures
+from tests.helpers import app_at, figure, figures, values
 
 PAGE = "pages/vanishing_gradients.py"
 HEATMAP = "log₁₀ gradient norm per layer"
 
 
-def array(value) -> np.ndarray:
-    """A figure's array: a plain list, or Plotly's typed-array form {dtype, bdata, shape}."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = [int(n) for n in str(value.get("shape", len(flat))).split(",")]
-        return flat.reshape(shape).astype(float)
-    return np.array(value, dtype=float)
 
 
 def heatmap_z(fig: dict) -> np.ndarray:
-    return array(fig["data"][0]["z"])  # (layers, steps)
+    return values(fig["data"][0]["z"])  # (layers, steps)
 
 
 def test_defaults_draw_the_heatmap_and_per_layer_charts():

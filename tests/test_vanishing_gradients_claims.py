@@ -7,19 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import Trainer, limit_threads
+from dlcore import Trainer
 from dlcore import activations as act
 from dlcore import vanishing_gradients as vg
 from dlcore.experiments import VANISHING_GRADIENTS as BASE
 
 SEEDS = (0, 1, 2)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _app_thread_budget():
-    """Train with the thread budget the app uses: fast on a shared machine, and the same
-    summation order (so the same numbers) run after run."""
-    limit_threads()
 
 
 def gap_at_init(seed: int = 0, **model) -> float:

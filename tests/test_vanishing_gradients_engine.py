@@ -9,17 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import DataConfig, ModelConfig, TrainConfig, Trainer, limit_threads
+from dlcore import DataConfig, ModelConfig, TrainConfig, Trainer
 from dlcore import vanishing_gradients as vg
 from dlcore.experiments import VANISHING_GRADIENTS as BASE
 from dlcore.recorder import Recorder
 
 DATA = DataConfig(name="circle", n_samples=200)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _app_thread_budget():
-    limit_threads()  # the app's budget: small nets run fastest on one thread of a shared machine
 
 
 @pytest.mark.parametrize("norm", ["none", "batch"])
