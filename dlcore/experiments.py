@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from . import backprop, init_probe, optimizers, surfaces
+from . import backprop, init_probe, losses, optimizers, surfaces
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import Trainer
@@ -155,4 +155,9 @@ DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
     "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),
+    # Three two-parameter fits: too small for a GPU to help, so they stay on the CPU.
+    "Loss functions": lambda device: [
+        losses.LineFit(losses.LineData(), name, TrainConfig(optimizer="adam", lr=0.05, steps=300)).run()
+        for name in losses.REGRESSION_LOSSES
+    ],
 }
