@@ -88,11 +88,11 @@ sharp = cols[1].select_slider("Prediction: logit of the right class", [0.0, 1.0,
 target = torch.full((4,), smoothing / 4) + torch.tensor([1 - smoothing, 0.0, 0.0, 0.0])
 q = softmax(torch.tensor([sharp, 0.0, 0.0, 0.0]))
 h, ce, kl = L.entropy(target).item(), L.cross_entropy(target, q).item(), L.kl_divergence(target, q).item()
-cols[2].markdown(f"target p = {np.round(target.numpy(), 3).tolist()}  \n"
-                 f"prediction q = {np.round(q.numpy(), 3).tolist()}")
+cols[2].markdown("target p = [" + ", ".join(f"{v:.3f}" for v in target.tolist()) + "]  \n"
+                 "prediction q = [" + ", ".join(f"{v:.3f}" for v in q.tolist()) + "]")
 m = st.columns(3)
 m[0].metric("cross-entropy H(p, q)", f"{ce:.4f}")
-m[1].metric("entropy H(p)", f"{h:.4f}")
+m[1].metric("entropy H(p)", f"{h + 0.0:.4f}")  # + 0.0 turns −0.0 into 0.0
 m[2].metric("KL(p ‖ q) = H(p, q) − H(p)", f"{kl:.4f}")
 
 page.footer(PAGE)

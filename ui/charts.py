@@ -59,7 +59,7 @@ def lines(
         fig.add_scatter(x=np.asarray(x), y=np.asarray(y, dtype=np.float32), name=label, mode="lines",
                         line=dict(color=color(i), width=3, dash=dash))
     fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return style(fig, title)
 
 
@@ -80,7 +80,8 @@ def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch
             )
     fig.update_xaxes(title="epoch (passes over the training set)" if per_epoch else "step")
     is_loss = metric == "loss"
-    fig.update_yaxes(title="cross-entropy loss" if is_loss else "accuracy", type="log" if is_loss else "linear")
+    fig.update_yaxes(title="cross-entropy loss" if is_loss else "accuracy", type="log" if is_loss else "linear",
+                     exponentformat="power")
     return style(fig, f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)")
 
 
