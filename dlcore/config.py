@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 DATASETS = ("circle", "xor", "gaussians", "spiral", "moons", "digits")
 ACTIVATION_NAMES = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity")
@@ -120,6 +120,3 @@ def stable_hash(*configs: object) -> str:
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-
-def field_names(config_type: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(config_type))
