@@ -15,6 +15,8 @@ from ui.controls import Controls, checked
 from ui.runtime import device
 
 PAGE, NAMES = "activations", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu"]
+INIT_LABELS = {"xavier_normal": "Xavier (normal)", "he_normal": "He (normal)", "small_normal": "N(0, 0.01²)",
+               "large_normal": "N(0, 1)"}
 base = ACTIVATIONS
 page.header(PAGE, "Activation functions")
 c = Controls("act")
@@ -54,7 +56,7 @@ with cols[0]:
 with cols[1]:
     width = c.select_slider("width", "Units per layer", [4, 8, 16, 32, 64], default=base.model.width)
     init = c.select("init", "Initialization", ["xavier_normal", "he_normal", "small_normal", "large_normal"],
-                    default=base.model.init)
+                    default=base.model.init, format_func=INIT_LABELS.get)
 with cols[2]:
     lr = c.select_slider("lr", "Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
                          default=base.train.lr)

@@ -102,11 +102,14 @@ def histogram_heatmap(trainer: Trainer, layer: int, title: str) -> go.Figure:
     low, high = trainer.recorder.records[0].layers[layer].act.hist_range
     n_bins = hists.shape[1]
     centers = low + (np.arange(n_bins) + 0.5) * (high - low) / n_bins
-    # One bin can hold most values (ReLU's zeros): cap the colour scale so the rest stays visible.
-    cap = float(np.quantile(hists[hists > 0], 0.95)) if (hists > 0).any() else 1.0
+    # One bin can hold most values (ReLU's zeros): colour the share on a log scale so the rest
+    # of the distribution stays visible next to it.
+    floor = 1e-4
+    z = np.log10(np.maximum(hists.T, floor)).astype(np.float32)  # (bins, records)
+    ticks = [-4, -3, -2, -1, 0]
     fig = go.Figure(go.Heatmap(
-        x=trainer.recorder.steps(), y=centers.astype(np.float32), z=hists.T.astype(np.float32),
-        colorscale="Viridis", colorbar=dict(title="share"), zmin=0, zmax=cap,
+        x=trainer.recorder.steps(), y=centers.astype(np.float32), z=z, zmin=-4, zmax=0, colorscale="Viridis",
+        colorbar=dict(title="share", tickvals=ticks, ticktext=["≤0.01 %", "0.1 %", "1 %", "10 %", "100 %"]),
     ))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="activation value")
