@@ -68,6 +68,11 @@ def softmax(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     return e / e.sum(dim=-1, keepdim=True)
 
 
+def value_at_zero(name: str) -> float:
+    """f(0): 0.5 for sigmoid, 0 for the others."""
+    return 0.5 if name == "sigmoid" else 0.0
+
+
 def saturated_mask(name: str, out: torch.Tensor) -> torch.Tensor | None:
     """Where a squashing activation sits on its flat tails (gradient ≈ 0): None if it has none."""
     if name == "sigmoid":

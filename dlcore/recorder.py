@@ -69,13 +69,14 @@ class Record:
     layers: tuple[LayerStats, ...]
 
 
-def activation_stats(name: str, pre: torch.Tensor, out: torch.Tensor) -> list[ActivationStats]:
-    """Statistics of layers' outputs ``out`` given their inputs ``pre``, both (layers, batch, width).
+def activation_stats(name: str, out: torch.Tensor) -> list[ActivationStats]:
+    """Statistics of layers' outputs ``out`` (layers, batch, width).
 
     All layers are measured together (a few tensor operations, one device sync), which keeps
-    the recorder cheap enough to run every few steps.
+    the recorder cheap enough to run every few steps. A unit is inactive when its input is never
+    > 0; every activation here has f(z) ≤ f(0) exactly when z ≤ 0, so the outputs tell.
     """
-    pre, out = pre.detach().float(), out.detach().float()  # (L, B, W)
+    out = out.detach().float()  # (L, B, W)
     n_layers = out.shape[0]
     low, high = activations.HIST_RANGE.get(name, activations.DEFAULT_HIST_RANGE)
     sample = out[:, :HIST_EXAMPLES]  # histograms need far fewer values than the other stats
@@ -83,7 +84,8 @@ def activation_stats(name: str, pre: torch.Tensor, out: torch.Tensor) -> list[Ac
     bins += N_BINS * torch.arange(n_layers, device=out.device).view(-1, 1, 1)  # a bin range per layer
     counts = torch.bincount(bins.flatten(), minlength=n_layers * N_BINS).view(n_layers, N_BINS)
     hist = counts / sample[0].numel()
-    inactive = (pre.amax(dim=1) <= 0).float().mean(dim=1)  # (L,) units never > 0 on the batch
+    off = activations.value_at_zero(name)
+    inactive = (out.amax(dim=1) <= off).float().mean(dim=1)  # (L,) units whose input is never > 0
     dead = inactive if name == "relu" else torch.zeros_like(inactive)
     saturated = activations.saturated_mask(name, out)
     saturated = torch.zeros_like(inactive) if saturated is None else saturated.float().mean(dim=(1, 2))
@@ -105,7 +107,7 @@ class Recorder:
 
     every: int = 10
     records: list[Record] = field(default_factory=list)
-    _pending: list[tuple[str, torch.Tensor, torch.Tensor]] = field(default_factory=list, repr=False)
+    _pending: list[tuple[str, torch.Tensor]] = field(default_factory=list, repr=False)
 
     def due(self, step: int) -> bool:
         return step % self.every == 0
@@ -129,7 +131,7 @@ class Recorder:
 
     def _hook(self, name: str, rows: int | None):
         def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-            self._pending.append((name, inputs[0].detach()[:rows], output.detach()[:rows]))
+            self._pending.append((name, output.detach()[:rows]))
 
         return hook
 
@@ -140,13 +142,11 @@ class Recorder:
         stats: list[ActivationStats] = []
         i = 0
         while i < len(taken):
-            name, pre, out = taken[i]
+            name, out = taken[i]
             j = i + 1
-            while j < len(taken) and taken[j][0] == name and taken[j][2].shape == out.shape:
+            while j < len(taken) and taken[j][0] == name and taken[j][1].shape == out.shape:
                 j += 1
-            pres = torch.stack([t[1] for t in taken[i:j]])  # (layers, batch, width)
-            outs = torch.stack([t[2] for t in taken[i:j]])
-            stats += activation_stats(name, pres, outs)
+            stats += activation_stats(name, torch.stack([t[1] for t in taken[i:j]]))  # (layers, batch, width)
             i = j
         return stats
 

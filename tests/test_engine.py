@@ -324,3 +324,18 @@ def test_batchnorm_activations_are_measured_with_batch_statistics():
                 SMALL["train"])
     stds = [layer.act.std for layer in t.recorder.records[0].layers if layer.act]
     assert min(stds) > 0.3
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity"])
+def test_inactive_units_read_from_outputs_match_the_pre_activations(name):
+    """The recorder sees only outputs: f(z) ≤ f(0) must mean exactly z ≤ 0."""
+    from dlcore.activations import module
+    from dlcore.recorder import activation_stats
+
+    g = torch.Generator().manual_seed(0)
+    pre = torch.randn(1, 64, 40, generator=g) + torch.linspace(-6, 3, 40)  # some units always off
+    pre[0, :, 0] = 0.0  # a unit sitting exactly at 0 counts as off
+    (stats,) = activation_stats(name, module(name)(pre))
+    expected = (pre[0] <= 0).all(dim=0).float().mean().item()
+    assert 0 < expected < 1
+    assert stats.inactive_frac == pytest.approx(expected)
