@@ -143,6 +143,13 @@ def _optimizers_default(device) -> tuple:
     return race, run_all(OPTIMIZERS.trainers(device))
 
 
+# Weight decay on the same over-fitting set-up as Dropout, with AdamW's decoupled decay.
+WEIGHT_DECAYS = (0.0, 0.1, 0.5)
+REGULARIZATION = Comparison.over(
+    DROPOUT.data, DROPOUT.model, replace(DROPOUT.train, optimizer="adamw"),
+    "train.weight_decay", WEIGHT_DECAYS, [f"λ = {wd:g}" for wd in WEIGHT_DECAYS],
+)
+
 BACKPROP_NET, BACKPROP_TRAIN = backprop.BACKPROP_NET, backprop.BACKPROP_TRAIN
 
 DEFAULTS: dict[str, Callable[[Any], object]] = {
@@ -155,6 +162,7 @@ DEFAULTS: dict[str, Callable[[Any], object]] = {
     "Dropout": lambda device: run_all(DROPOUT.trainers(device)),
     "Mini-batch training": lambda device: run_all(MINIBATCH.trainers(device)),
     "Normalization": lambda device: run_all(NORMALIZATION.trainers(device)),
+    "Regularization": lambda device: run_all(REGULARIZATION.trainers(device)),
     # Three two-parameter fits: too small for a GPU to help, so they stay on the CPU.
     "Loss functions": lambda device: [
         losses.LineFit(losses.LineData(), name, TrainConfig(optimizer="adam", lr=0.05, steps=300)).run()

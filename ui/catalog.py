@@ -33,6 +33,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "Why gradients are computed on batches: noise that shrinks like 1/√B, steps versus epochs."),
         Concept("pages/normalization.py", "Normalization", "⚖️",
                 "BatchNorm and LayerNorm: which statistics each uses, and the learning rates they allow."),
+        Concept("pages/regularization.py", "Regularization", "🧲",
+                "Weight decay (AdamW) and early stopping on a network built to over-fit."),
         Concept("pages/losses.py", "Loss functions", "📉",
                 "MSE, MAE and Huber against outliers; cross-entropy vs MSE on a sigmoid; focal loss; KL."),
     ],
