@@ -4,7 +4,7 @@ and a shared link with a huge learning rate shows divergence as a message, not a
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import charts, idle, open_page
+from tests.test_browser import charts, idle, open_page, press_slider
 
 pytestmark = pytest.mark.browser
 
@@ -12,10 +12,7 @@ pytestmark = pytest.mark.browser
 def test_moving_the_depth_slider_retrains(page: Page, app_url, screenshot_dir):
     open_page(page, f"{app_url}/activations")
     expect(page.get_by_text("step 300 / 300 — finished")).to_be_visible()
-    slider = page.get_by_role("slider", name="Hidden layers")
-    slider.focus()
-    slider.press("ArrowRight")
-    idle(page)
+    press_slider(page, "Hidden layers", "ArrowRight")
     assert "depth=4" in page.url  # the link now reproduces the new experiment
     expect(page.get_by_text("step 300 / 300 — finished")).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -3,16 +3,13 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import charts, idle, open_page
+from tests.test_browser import charts, idle, open_concept
 
 pytestmark = pytest.mark.browser
 
 
 def test_next_button_steps_the_forward_pass(page: Page, app_url, screenshot_dir):
-    open_page(page, app_url)
-    page.get_by_role("link", name="Backpropagation").first.click()
-    expect(page.get_by_role("heading", name="Backpropagation").first).to_be_visible()
-    idle(page)
+    open_concept(page, app_url, "Backpropagation")
     titles = page.locator(".js-plotly-plot .gtitle")
     expect(titles.filter(has_text="step 0 of 23: start")).to_have_count(1)
     page.get_by_role("button", name="Next ▶").click()

@@ -20,6 +20,22 @@ def open_page(page: Page, url: str) -> None:
     idle(page)
 
 
+def open_concept(page: Page, url: str, title: str) -> None:
+    """Open the app, follow the sidebar link to the page ``title``, wait until it has run."""
+    open_page(page, url)
+    page.get_by_role("link", name=title).first.click()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible()
+    idle(page)
+
+
+def press_slider(page: Page, label: str, key: str) -> None:
+    """Move the slider named ``label`` with the keyboard (ArrowRight, Home, End…), as a person would."""
+    slider = page.get_by_role("slider", name=label)
+    slider.focus()
+    slider.press(key)
+    idle(page)
+
+
 def idle(page: Page) -> None:
     """Wait until the script has finished running (the 'Running…' widget is gone)."""
     page.wait_for_timeout(300)
@@ -44,10 +60,7 @@ def test_home_links_to_every_page(page: Page, app_url, screenshot_dir):
 
 @pytest.mark.parametrize("concept", PAGES, ids=[c.title for c in PAGES])
 def test_page_opens_trains_and_draws(page: Page, app_url, screenshot_dir, concept):
-    open_page(page, app_url)
-    page.get_by_role("link", name=concept.title).first.click()
-    expect(page.get_by_role("heading", name=concept.title).first).to_be_visible()
-    idle(page)
+    open_concept(page, app_url, concept.title)
     expect(page.get_by_text("— training…")).to_have_count(0, timeout=120_000)  # live runs have finished
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(charts(page).first).to_be_visible()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import charts, idle, open_page
+from tests.test_browser import charts, idle, open_concept
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ FORWARD_POINTS = """() => {
 
 
 def test_depth_slider_redraws_the_forward_signal(page: Page, app_url, screenshot_dir):
-    open_page(page, app_url)
-    page.get_by_role("link", name="Weight initialization").first.click()
-    expect(page.get_by_role("heading", name="Weight initialization").first).to_be_visible()
-    idle(page)
+    open_concept(page, app_url, "Weight initialization")
     expect(charts(page).first).to_be_visible()
     page.wait_for_function(f"({FORWARD_POINTS})() === 11", timeout=30_000)  # the input + 10 hidden layers
 

@@ -3,16 +3,13 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import charts, idle, open_page
+from tests.test_browser import charts, idle, open_concept
 
 pytestmark = pytest.mark.browser
 
 
 def test_moving_the_start_point_redraws_the_surface_paths(page: Page, app_url, screenshot_dir):
-    open_page(page, app_url)
-    page.get_by_role("link", name="Optimizers").first.click()
-    expect(page.get_by_role("heading", name="Optimizers").first).to_be_visible()
-    idle(page)
+    open_concept(page, app_url, "Optimizers")
     expect(charts(page).first).to_be_visible()
     surface = page.get_by_test_id("stPlotlyChart").first
     before = surface.locator(".scatterlayer").inner_html()

@@ -4,17 +4,14 @@ and see the page train both runs side by side and report the divergence."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import charts, idle, open_page
+from tests.test_browser import charts, idle, open_concept
 
 pytestmark = pytest.mark.browser
 TITLE = "Vanishing & exploding gradients"
 
 
 def test_exploding_demo_button_shows_divergence_and_a_clipped_run(page: Page, app_url, screenshot_dir):
-    open_page(page, app_url)
-    page.get_by_role("link", name=TITLE).first.click()
-    expect(page.get_by_role("heading", name=TITLE).first).to_be_visible()
-    idle(page)
+    open_concept(page, app_url, TITLE)
     expect(charts(page).first).to_be_visible()
     heatmaps = page.get_by_test_id("stPlotlyChart").filter(has_text="gradient norm per layer —")
     expect(heatmaps).to_have_count(1)
