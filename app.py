@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui.catalog import SECTIONS
+from dlcore.catalog import SECTIONS
 
 st.set_page_config(page_title="DL Fundamentals Lab", page_icon="🧠", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 pages = {"Start": [home]} | {
-    section: [st.Page(c.path, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
+    section: [st.Page(c.page, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
 }
 # Widget state is dropped when a page stops drawing the widget; "projector" is plain state kept
 # for the whole session, and the toggle is re-seeded from it on every page.

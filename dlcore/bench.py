@@ -6,7 +6,11 @@ are ratios and medians, not single absolute times.
 1. Steps per second of the instrumented ``Trainer`` (recorder on, divergence checks, evaluation
    on recorded steps) against a bare PyTorch loop on the same model, data and optimizer; the
    ratio is the price of instrumentation (target ≤ 1.15×).
-2. The wall time to finish each page's default experiment (``dlcore.experiments.DEFAULTS``).
+2. The wall time to finish each page's default experiment: ``default_experiment(device)`` of
+   every concept's laboratory, in the order of the catalog (``dlcore.catalog``).
+
+The benchmark sits above the core: it reads the catalog and runs the laboratories, which the
+core itself never imports.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ import torch
 import torch.nn.functional as F
 
 from . import data as data_mod
+from .catalog import all_concepts
 from .config import DataConfig, ModelConfig, TrainConfig
 from .device import device_name, limit_threads, pick_device
-from .experiments import DEFAULTS
 from .models import build
-from .trainer import BatchOrder, Trainer, make_optimizer
+from .trainer import BatchOrder, MLPTrainer, make_optimizer
 
 BENCH_DATA = DataConfig(name="spiral", n_samples=1000)
 BENCH_MODEL = ModelConfig(depth=4, width=64, activation="relu")
@@ -51,7 +55,7 @@ def bare_loop(data: DataConfig, model_cfg: ModelConfig, train: TrainConfig, devi
 
 def instrumented_loop(data: DataConfig, model_cfg: ModelConfig, train: TrainConfig, device) -> tuple[float, float]:
     """The same run through ``Trainer`` (set-up, data and step-0 record outside the timing)."""
-    trainer = Trainer(data, model_cfg, train, device=device)
+    trainer = MLPTrainer(data, model_cfg, train, device=device)
     start = _clock()
     trainer.run()
     _sync(device)
@@ -99,14 +103,15 @@ def overhead(repeats: int, device, record_every: int = BENCH_TRAIN.record_every)
 def page_defaults(repeats: int, device) -> dict[str, float]:
     """Median seconds to finish each page's default experiment."""
     times = {}
-    for page, experiment in DEFAULTS.items():
+    for concept in all_concepts():
+        experiment = concept.lab().default_experiment
         runs = []
         for _ in range(repeats):
             start = time.perf_counter()
             experiment(device)
             _sync(device)
             runs.append(time.perf_counter() - start)
-        times[page] = statistics.median(runs)
+        times[concept.title] = statistics.median(runs)
     return times
 
 

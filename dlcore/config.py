@@ -11,6 +11,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from .checks import check, check_choice, check_range
+
 DATASETS = ("circle", "xor", "gaussians", "spiral", "moons", "digits")
 ACTIVATION_NAMES = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity")
 INIT_NAMES = (
@@ -28,21 +30,6 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULE_NAMES = ("constant", "step", "cosine", "warmup_cosine")
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    _check(value in choices, f"{name} must be one of {', '.join(choices)}; got {value!r}")
-
-
-def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False) -> None:
-    low_word = ">" if low_open else "≥"
-    inside = (value > low if low_open else value >= low) and value <= high
-    _check(inside, f"{name} must be {low_word} {low:g} and ≤ {high:g}, got {value:g}")
-
-
 @dataclass(frozen=True)
 class DataConfig:
     """Which data set, how noisy, how much of it, and how it is split."""
@@ -54,10 +41,10 @@ class DataConfig:
     seed: int = 0  # the same seed gives the same points and the same split
 
     def __post_init__(self) -> None:
-        _check_choice("data set", self.name, DATASETS)
-        _check_range("number of samples", self.n_samples, 20, 20_000)
-        _check_range("noise", self.noise, 0.0, 2.0)
-        _check_range("validation fraction", self.val_fraction, 0.0, 0.9, low_open=True)
+        check_choice("data set", self.name, DATASETS)
+        check_range("number of samples", self.n_samples, 20, 20_000)
+        check_range("noise", self.noise, 0.0, 2.0)
+        check_range("validation fraction", self.val_fraction, 0.0, 0.9, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -78,13 +65,13 @@ class ModelConfig:
     bias_init: float = 0.0  # every hidden bias starts here (a large negative value kills ReLUs)
 
     def __post_init__(self) -> None:
-        _check_range("depth", self.depth, 1, 50)
-        _check_range("width", self.width, 1, 1024)
-        _check_choice("activation", self.activation, ACTIVATION_NAMES)
-        _check_choice("initialization", self.init, INIT_NAMES)
-        _check(0.0 <= self.dropout < 1.0, f"dropout must be ≥ 0 and < 1, got {self.dropout:g}")
-        _check_choice("normalization", self.norm, NORM_NAMES)
-        _check_range("bias init", self.bias_init, -20.0, 20.0)
+        check_range("depth", self.depth, 1, 50)
+        check_range("width", self.width, 1, 1024)
+        check_choice("activation", self.activation, ACTIVATION_NAMES)
+        check_choice("initialization", self.init, INIT_NAMES)
+        check(0.0 <= self.dropout < 1.0, f"dropout must be ≥ 0 and < 1, got {self.dropout:g}")
+        check_choice("normalization", self.norm, NORM_NAMES)
+        check_range("bias init", self.bias_init, -20.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -103,15 +90,15 @@ class TrainConfig:
     seed: int = 0  # initial weights, batch order and dropout masks
 
     def __post_init__(self) -> None:
-        _check_choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
-        _check_range("learning rate", self.lr, 0.0, 10.0, low_open=True)
-        _check_range("momentum", self.momentum, 0.0, 0.999)
-        _check_range("weight decay", self.weight_decay, 0.0, 1.0)
-        _check_range("batch size", self.batch_size, 1, 100_000)
-        _check_range("steps", self.steps, 1, 100_000)
-        _check_range("gradient clipping threshold", self.grad_clip, 0.0, 1e6)
-        _check_choice("learning-rate schedule", self.schedule, SCHEDULE_NAMES)
-        _check_range("record every", self.record_every, 1, 100_000)
+        check_choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
+        check_range("learning rate", self.lr, 0.0, 10.0, low_open=True)
+        check_range("momentum", self.momentum, 0.0, 0.999)
+        check_range("weight decay", self.weight_decay, 0.0, 1.0)
+        check_range("batch size", self.batch_size, 1, 100_000)
+        check_range("steps", self.steps, 1, 100_000)
+        check_range("gradient clipping threshold", self.grad_clip, 0.0, 1e6)
+        check_choice("learning-rate schedule", self.schedule, SCHEDULE_NAMES)
+        check_range("record every", self.record_every, 1, 100_000)
 
 
 def stable_hash(*configs: object) -> str:

@@ -1,8 +1,11 @@
 """Instrumentation: what happens inside the network, measured every N steps, returned as data.
 
-``Recorder.capture(model)`` is a ``with`` block that puts forward hooks on each hidden block's
-activation and always removes them on exit. While it is open, every forward pass through the
-model measures per hidden layer:
+The layers to watch are named explicitly, as a list of ``Layer(name, module, activation)``
+(or plain ``(name, module[, activation])`` tuples) — any module: ``Linear``, ``Conv2d``, ``GRU``,
+``MultiheadAttention``, a whole block. ``Recorder.capture(layers)`` is a ``with`` block that puts
+forward hooks on those whose ``activation`` is set and always removes them on exit. While it is
+open, every forward pass measures the output of each such layer (a tuple output, as recurrent and
+attention layers return, is read at its first element; every non-batch position counts as a unit):
 
 - the mean and std of the activations, and a histogram with fixed bins (so histograms of
   different steps line up),
@@ -12,9 +15,10 @@ model measures per hidden layer:
   inactive yet still learn; a ReLU unit that is inactive is dead),
 - the saturated fraction: outputs on a flat tail (|tanh| > 0.99, sigmoid < 0.01 or > 0.99).
 
-The trainer adds per weight layer the gradient norm ‖∂L/∂W‖ and the update-to-weight ratio
-‖ΔW‖/‖W‖ of the optimizer step, plus train/validation loss and accuracy. Everything is
-detached and moved to the CPU; no figure is made here.
+The trainer adds per layer the gradient norm ‖∂L/∂W‖ and the update-to-weight ratio ‖ΔW‖/‖W‖
+of the optimizer step, over the layer's weight matrices and kernels (``weights_of``), plus
+train/validation loss and accuracy. Everything is detached and moved to the CPU; no figure is
+made here.
 """
 
 from __future__ import annotations
@@ -27,10 +31,33 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import activations
+from .layers import activations
 
 N_BINS = 40
 HIST_EXAMPLES = 128  # examples per histogram (their values × width units are binned)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer to instrument. ``activation`` says how to read its outputs (histogram range,
+    what counts as dead or saturated: "relu", "tanh", … or "identity"); ``None`` measures only
+    its weights (e.g. the output layer, whose logits are no hidden activation)."""
+
+    name: str
+    module: nn.Module
+    activation: str | None = None
+
+
+def as_layers(specs) -> list[Layer]:
+    """``Layer``s from ``Layer``s or ``(name, module[, activation])`` tuples."""
+    return [s if isinstance(s, Layer) else Layer(*s) for s in specs]
+
+
+def weights_of(module: nn.Module) -> list[torch.Tensor]:
+    """The weight matrices and kernels of a layer (parameters with 2 or more dimensions):
+    ``Linear.weight``, ``Conv2d.weight``, a GRU's ``weight_ih``/``weight_hh``, attention's
+    projections. Biases and norm scales are left out, as in the usual "gradient norm per layer"."""
+    return [p for p in module.parameters() if p.dim() >= 2]
 
 
 @dataclass(frozen=True)
@@ -113,16 +140,15 @@ class Recorder:
         return step % self.every == 0
 
     @contextmanager
-    def capture(self, model: nn.Module, rows: int | None = None) -> Iterator[None]:
-        """Measure every hidden activation during the forward passes made inside the block
-        (only the first ``rows`` examples of each batch, if given)."""
+    def capture(self, layers, rows: int | None = None) -> Iterator[None]:
+        """Measure the outputs of ``layers`` (those with an activation) during the forward passes
+        made inside the block (only the first ``rows`` examples of each batch, if given)."""
         self._pending = []
-        handles = []
-        for module in model.modules():
-            name = getattr(module, "activation_name", None)
-            if name is not None:
-                hook = self._hook(name, rows)
-                handles.append(module.register_forward_hook(hook))
+        handles = [
+            layer.module.register_forward_hook(self._hook(layer.activation, rows))
+            for layer in as_layers(layers)
+            if layer.activation is not None
+        ]
         try:
             yield
         finally:
@@ -130,8 +156,10 @@ class Recorder:
                 h.remove()
 
     def _hook(self, name: str, rows: int | None):
-        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-            self._pending.append((name, output.detach()[:rows]))
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output) -> None:
+            out = output[0] if isinstance(output, tuple) else output  # GRU/attention: (output, state)
+            out = out.detach()[:rows]
+            self._pending.append((name, out.reshape(len(out), -1)))  # (batch, units)
 
         return hook
 
@@ -175,14 +203,46 @@ class Recorder:
         return np.array([r.step for r in self.records], dtype=np.int64)
 
 
-def grad_norm_per_layer(linears: list[nn.Linear]) -> list[float]:
-    """‖∂L/∂W‖ of each weight matrix (0 where no gradient has been computed)."""
-    grads = [lin.weight.grad if lin.weight.grad is not None else torch.zeros_like(lin.weight) for lin in linears]
-    return torch.stack(torch._foreach_norm(grads)).tolist()  # one fused call, one sync
+def grad_norm_per_layer(layers) -> list[float]:
+    """‖∂L/∂W‖ of each layer, over its weight matrices (0 where no gradient has been computed).
+    ``layers`` are ``Layer``s, tuples, or bare modules (``nn.Linear``…)."""
+    groups = [_weights(layer) for layer in layers]
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for g in groups for p in g]
+    return _per_layer(torch._foreach_norm(grads), groups)  # one fused call, one sync
 
 
-def update_to_weight_ratio(before: list[torch.Tensor], linears: list[nn.Linear]) -> list[float]:
-    """‖W_after − W_before‖ / ‖W_before‖ per layer (a healthy step is often around 1e-3)."""
-    deltas = torch._foreach_sub([lin.weight.detach() for lin in linears], before)
-    ratio = torch.stack(torch._foreach_norm(deltas)) / torch.stack(torch._foreach_norm(before)).clamp_min(1e-12)
-    return ratio.tolist()
+def update_to_weight_ratio(before: list[torch.Tensor], layers) -> list[float]:
+    """‖W_after − W_before‖ / ‖W_before‖ per layer (a healthy step is often around 1e-3).
+    ``before`` holds the weights of every layer in order, as ``weight_snapshot`` returns them."""
+    groups = [_weights(layer) for layer in layers]
+    after = [p.detach() for g in groups for p in g]
+    deltas = _per_layer(torch._foreach_norm(torch._foreach_sub(after, before)), groups, as_list=False)
+    sizes = _per_layer(torch._foreach_norm(before), groups, as_list=False)
+    return (deltas / sizes.clamp_min(1e-12)).tolist()
+
+
+def weight_snapshot(layers) -> list[torch.Tensor]:
+    """Copies of every layer's weights, flat in layer order (for ``update_to_weight_ratio``)."""
+    return [p.detach().clone() for layer in layers for p in _weights(layer)]
+
+
+def weight_norm_per_layer(layers) -> list[float]:
+    groups = [_weights(layer) for layer in layers]
+    return _per_layer(torch._foreach_norm([p.detach() for g in groups for p in g]), groups)
+
+
+def _weights(layer) -> list[torch.Tensor]:
+    if isinstance(layer, nn.Module):
+        return weights_of(layer)
+    return weights_of(layer.module if isinstance(layer, Layer) else layer[1])
+
+
+def _per_layer(norms, groups, as_list: bool = True):
+    """Combine per-tensor norms into one norm per layer: √(Σ‖W_i‖²) over the layer's tensors."""
+    norms = torch.stack(norms)
+    if all(len(g) == 1 for g in groups):  # the common case (Linear, Conv2d): nothing to combine
+        out = norms
+    else:
+        index = torch.tensor([i for i, g in enumerate(groups) for _ in g], device=norms.device)
+        out = torch.zeros(len(groups), device=norms.device, dtype=norms.dtype).index_add_(0, index, norms**2).sqrt()
+    return out.tolist() if as_list else out

@@ -1,9 +1,19 @@
-"""A step-wise, resumable trainer: the page decides the pace, the trainer only takes steps.
+"""A step-wise, resumable trainer for any network: the page decides the pace, the trainer only
+takes steps.
 
-    trainer = Trainer(DataConfig(), ModelConfig(), TrainConfig())
+    trainer = Trainer(model, dataset, TrainConfig(), layers=model.layers(), loss="cross_entropy")
     while not trainer.done:
         trainer.advance(25)          # 25 optimizer steps (fewer if the run ends)
         draw(trainer.recorder)       # the data measured so far
+
+``MLPTrainer(DataConfig(), ModelConfig(), TrainConfig())`` builds the MLP and its data from
+configs and is what most pages train. A ``Trainer`` takes any ``nn.Module`` whose inputs are
+``(n, features)``, ``(n, channels, h, w)`` or ``(n, time, features)``, a loss ("cross_entropy"
+for classification — logits ``(batch, classes)`` or per position ``(batch, time, classes)`` —
+"mse" for regression and reconstruction, or a callable ``loss(output, target)``), and the
+layers to instrument, named explicitly (``recorder.Layer``). Runs that need their own step
+(backprop's scalar engine, a GAN's two optimizers) subclass ``Stepwise``: the live loop,
+Play / Pause / Step, divergence messages and the benchmark work the same for all.
 
 A ``Trainer`` holds everything a run needs (model, optimizer, schedule, batch order, recorder,
 step), so a session can keep it, advance it a few steps at a time, pause and single-step.
@@ -16,6 +26,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -24,8 +35,19 @@ from torch import nn
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .device import pick_device
-from .models import MLP, InvertedDropout, build
-from .recorder import LayerStats, Record, Recorder, grad_norm_per_layer, update_to_weight_ratio
+from .layers.dropout import InvertedDropout
+from .layers.norms import BATCH_NORMS
+from .models import MLP, build
+from .recorder import (
+    LayerStats,
+    Record,
+    Recorder,
+    as_layers,
+    grad_norm_per_layer,
+    update_to_weight_ratio,
+    weight_norm_per_layer,
+    weight_snapshot,
+)
 
 DIVERGENCE_FACTOR = 100.0  # a loss this many times its starting value counts as diverged
 # At a recorded step the train loss/accuracy and the activation statistics are measured on a
@@ -135,22 +157,63 @@ class Stepwise(ABC):
         self.message = f"diverged at step {self.step}: {reason}"
 
 
+LOSSES = ("cross_entropy", "mse")
+
+
+def per_example_loss(loss: str | Callable, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The loss of each example, ``(n,)``: cross-entropy over the classes (averaged over positions
+    for per-position logits ``(n, time, classes)``), mean squared error over the outputs, or a
+    callable ``loss(output, target)`` returning ``(n,)``."""
+    if callable(loss):
+        return loss(output, target)
+    if loss == "cross_entropy":
+        if output.dim() == 3:  # (n, time, classes) against (n, time)
+            return F.cross_entropy(output.transpose(1, 2), target, reduction="none").mean(dim=1)
+        return F.cross_entropy(output, target, reduction="none")
+    return ((output - target) ** 2).reshape(len(output), -1).mean(dim=1)
+
+
+def per_example_correct(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Accuracy of each example for classification: 1/0, or the share of right positions."""
+    right = (output.argmax(dim=-1) == target).float()
+    return right.reshape(len(right), -1).mean(dim=1)
+
+
 class Trainer(Stepwise):
-    """One training run of the MLP, advanced by the caller. See the module docstring."""
+    """One training run of any network, advanced by the caller. See the module docstring.
+
+    Args:
+        model: the network, initialised (by its own seeded generator) and on the CPU.
+        dataset: tensors ``x_train (n, …)``, ``y_train``, ``x_val``, ``y_val``.
+        train: optimizer, learning rate, batch size, steps, clipping, schedule, seed.
+        layers: the layers to instrument, in order: ``Layer(name, module, activation)`` or
+            ``(name, module[, activation])``. Default: the model's own ``layers()`` if it has one.
+        loss: "cross_entropy" (default; accuracy is recorded too), "mse", or a callable
+            ``loss(output, target) -> (batch,)`` per-example losses (accuracy then NaN).
+        device: where to train (default: ``pick_device()``).
+    """
 
     def __init__(
         self,
-        data: DataConfig,
-        model: ModelConfig,
+        model: nn.Module,
+        dataset: data_mod.Dataset,
         train: TrainConfig,
+        layers=None,
+        loss: str | Callable = "cross_entropy",
         device: torch.device | str | None = None,
-        dataset: data_mod.Dataset | None = None,
     ):
-        self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
+        if not callable(loss) and loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function; got {loss!r}")
+        self.train_cfg = train
+        self.loss = loss
+        self.classification = loss == "cross_entropy"
         self.device = device if isinstance(device, torch.device) else pick_device(device)
-        self.dataset = (dataset or data_mod.load(data)).to(self.device)
+        self.dataset = dataset.to(self.device)
         ds = self.dataset
-        self.model: MLP = build(ds.n_features, ds.n_classes, model, seed=train.seed).to(self.device)
+        self.model = model.to(self.device)
+        if layers is None:
+            layers = model.layers() if hasattr(model, "layers") else []
+        self.layers = as_layers(layers)
         self.optimizer = make_optimizer(train, self.model.parameters())
         self.scheduler = None  # a constant rate needs no scheduler (and skips its per-step cost)
         if train.schedule != "constant":
@@ -159,9 +222,9 @@ class Trainer(Stepwise):
             )
         # Only dropout and BatchNorm behave differently in eval mode; skip the mode switches
         # (a walk over every module) when the model has neither.
-        self._has_modes = any(isinstance(m, (InvertedDropout, nn.BatchNorm1d)) for m in self.model.modules())
-        self._batchnorms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
-        self._linears = self.model.linears()
+        modal = (InvertedDropout, nn.Dropout, *BATCH_NORMS)
+        self._has_modes = any(isinstance(m, modal) for m in self.model.modules())
+        self._batchnorms = [m for m in self.model.modules() if isinstance(m, BATCH_NORMS)]
         self._params = list(self.model.parameters())
         n_probe = min(PROBE_SIZE, len(ds.y_train))  # training examples evaluated when recording
         self._eval_batch = (
@@ -179,12 +242,16 @@ class Trainer(Stepwise):
         self._record_initial()
 
     @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for ``x`` in eval mode, on the CPU."""
+        self._set_training(False)
+        out = self.model(x.to(self.device))
+        self._set_training(True)
+        return out.cpu()
+
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities (n, n_classes) in eval mode, on the CPU."""
-        self._set_training(False)
-        p = F.softmax(self.model(x.to(self.device)), dim=1)
-        self._set_training(True)
-        return p.cpu()
+        return F.softmax(self.predict(x), dim=-1)
 
     # ---------------------------------------------------------------- a step
     def train_step(self) -> float:
@@ -195,12 +262,12 @@ class Trainer(Stepwise):
         recording = self.recorder.due(self.step + 1)
         idx = self.batches.next()
         loss = self._backward(idx)
-        linears = self._linears
+        layers = self.layers
         if recording:
-            grad_norms = grad_norm_per_layer(linears)
-            before = [lin.weight.detach().clone() for lin in linears]
+            grad_norms = grad_norm_per_layer(layers)
+            before = weight_snapshot(layers)
         if self.train_cfg.grad_clip > 0:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.train_cfg.grad_clip)
+            nn.utils.clip_grad_norm_(self._params, self.train_cfg.grad_clip)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -210,11 +277,11 @@ class Trainer(Stepwise):
         if self._check_divergence(value, weights=self.step >= self.train_cfg.steps):
             return value
         if recording:
-            self._record(grad_norms, update_to_weight_ratio(before, linears))
+            self._record(grad_norms, update_to_weight_ratio(before, layers))
         if self.step >= self.train_cfg.steps:
             self.status = "finished"
             if not self.recorder.records or self.recorder.records[-1].step != self.step:
-                self._record(grad_norm_per_layer(linears), [float("nan")] * len(linears))
+                self._record(grad_norm_per_layer(layers), [float("nan")] * len(layers))
         return value
 
     def _set_training(self, mode: bool) -> None:
@@ -226,10 +293,17 @@ class Trainer(Stepwise):
         self.optimizer.zero_grad(set_to_none=True)
         ds = self.dataset
         idx = idx.to(self.device)
-        logits = self.model(ds.x_train[idx])  # (batch, n_classes)
-        loss = F.cross_entropy(logits, ds.y_train[idx])
+        output = self.model(ds.x_train[idx])  # (batch, …)
+        loss = self._batch_loss(output, ds.y_train[idx])
         loss.backward()
         return loss
+
+    def _batch_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.loss == "cross_entropy" and output.dim() == 2:
+            return F.cross_entropy(output, target)  # the common case, without the per-example detour
+        if self.loss == "mse":
+            return F.mse_loss(output, target)
+        return per_example_loss(self.loss, output, target).mean()
 
     def _check_divergence(self, loss: float, weights: bool) -> bool:
         """NaN/Inf or a runaway loss ends the run. Weights are checked at the last step only:
@@ -250,11 +324,10 @@ class Trainer(Stepwise):
     # ------------------------------------------------------------- recording
     def _record_initial(self) -> None:
         """Step 0: the untrained network, with the gradients of the first mini-batch."""
-        linears = self._linears
         self._backward(self.batches.peek())
-        grads = grad_norm_per_layer(linears)
+        grads = grad_norm_per_layer(self.layers)
         self.optimizer.zero_grad(set_to_none=True)
-        self._record(grads, [float("nan")] * len(linears))
+        self._record(grads, [float("nan")] * len(self.layers))
 
     def _capture_with_batch_statistics(self, x: torch.Tensor) -> None:
         """Measure activations as training computes them: BatchNorm normalises with the batch's
@@ -265,7 +338,7 @@ class Trainer(Stepwise):
             bn.train()
             bn.momentum = 0.0
         try:
-            with self.recorder.capture(self.model):
+            with self.recorder.capture(self.layers):
                 self.model(x)
         finally:
             for bn, (mode, momentum) in zip(self._batchnorms, saved):
@@ -280,20 +353,45 @@ class Trainer(Stepwise):
         self._set_training(False)
         if self._batchnorms:
             self._capture_with_batch_statistics(x[:n_probe])
-            logits = self.model(x)  # (n_probe + n_val, n_classes), BatchNorm on running averages
+            output = self.model(x)  # (n_probe + n_val, …), BatchNorm on running averages
         else:
-            with self.recorder.capture(self.model, rows=n_probe):
-                logits = self.model(x)  # (n_probe + n_val, n_classes)
+            with self.recorder.capture(self.layers, rows=n_probe):
+                output = self.model(x)  # (n_probe + n_val, …)
         self._set_training(True)
-        losses = F.cross_entropy(logits, y, reduction="none")
-        correct = (logits.argmax(dim=1) == y).float()
+        losses = per_example_loss(self.loss, output, y)  # (n_probe + n_val,)
+        correct = per_example_correct(output, y) if self.classification else torch.full_like(losses, float("nan"))
         train_loss, val_loss, train_acc, val_acc = torch.stack(
             [losses[:n_probe].mean(), losses[n_probe:].mean(), correct[:n_probe].mean(), correct[n_probe:].mean()]
         ).tolist()
-        acts = self.recorder.take_activations()
-        weight_norms = torch.stack(torch._foreach_norm([lin.weight for lin in self._linears])).tolist()
+        acts = iter(self.recorder.take_activations())
+        weight_norms = weight_norm_per_layer(self.layers)
         layers = tuple(
-            LayerStats(name, grad_norms[i], ratios[i], weight_norms[i], acts[i] if i < len(acts) else None)
-            for i, name in enumerate(self.model.layer_names())
+            LayerStats(layer.name, grad_norms[i], ratios[i], weight_norms[i],
+                       next(acts, None) if layer.activation is not None else None)
+            for i, layer in enumerate(self.layers)
         )
         self.recorder.add(Record(self.step, train_loss, val_loss, train_acc, val_acc, layers))
+
+
+class MLPTrainer(Trainer):
+    """The MLP of ``ModelConfig`` on the data of ``DataConfig``, trained with cross-entropy and
+    instrumented at every hidden block and the output layer: what most pages train.
+
+    Args:
+        data, model, train: the three configs of the run.
+        device: where to train (default: ``pick_device()``).
+        dataset: the loaded data, to share tensors between runs with the same ``DataConfig``.
+    """
+
+    def __init__(
+        self,
+        data: DataConfig,
+        model: ModelConfig,
+        train: TrainConfig,
+        device: torch.device | str | None = None,
+        dataset: data_mod.Dataset | None = None,
+    ):
+        self.data_cfg, self.model_cfg = data, model
+        ds = dataset or data_mod.load(data)
+        net: MLP = build(ds.n_features, ds.n_classes, model, seed=train.seed)
+        super().__init__(net, ds, train, layers=net.layers(), loss="cross_entropy", device=device)

@@ -6,20 +6,18 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dlcore import activations as act
-from dlcore import boundary, stable_hash
+from dlcore import boundary
 from dlcore.config import DATASETS
-from dlcore.experiments import ACTIVATIONS, Comparison
-from ui import charts, live, page
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs.activations import ACTIVATIONS
+from dlcore.layers import activations as act
+from ui import charts, comparison, live, page
 
 PAGE, NAMES = "activations", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu"]
 INIT_LABELS = {"xavier_normal": "Xavier (normal)", "he_normal": "He (normal)", "small_normal": "N(0, 0.01²)",
                "large_normal": "N(0, 1)"}
 base = ACTIVATIONS
-page.header(PAGE, "Activation functions")
-c = Controls("act")
+c = page.begin(PAGE)
 label = act.LABELS.get
 
 # --- The functions and their slopes -----------------------------------------------------------
@@ -67,16 +65,12 @@ with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 c.publish()
 
-comparison = checked(lambda: Comparison.over(
+run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, name=data_name, seed=seed),
     replace(base.model, depth=depth, width=width, init=init, bias_init=bias),
     replace(base.train, lr=lr, steps=steps, seed=seed),
     "model.activation", chosen, [label(n) for n in chosen],
-))
-if not chosen:
-    st.info("Pick at least one activation above to train.")
-    st.stop()
-run = live.session("act.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+), selected=chosen, empty="Pick at least one activation above to train.")
 pick = st.columns(2)
 hist_run = pick[0].selectbox("Histograms of", list(run.trainers), key="act.hist_run")
 hist_layer = pick[1].selectbox("Hidden layer", range(1, depth + 1), key="act.hist_layer") - 1
@@ -104,8 +98,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation loss": [np.round(r.val_loss, 4) for r in last.values()]}, hide_index=True)
 
 
-live.controls(run, "act.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 page.section(PAGE, "Pros, cons and where each is used")
 page.footer(PAGE)

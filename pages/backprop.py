@@ -6,18 +6,18 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from dlcore import backprop as bp
 from dlcore import stable_hash
-from dlcore.backprop import BACKPROP_NET as base
-from dlcore.backprop import BACKPROP_TRAIN as base_train
-from ui import backprop_charts, charts, live, page
-from ui.controls import Controls, checked
+from dlcore.labs import backprop as bp
+from dlcore.labs.backprop import BACKPROP_NET as base
+from dlcore.labs.backprop import BACKPROP_TRAIN as base_train
+from ui import charts, live, page
+from ui.charts import backprop as backprop_charts
+from ui.controls import checked
 
 PAGE = "backprop"
 ACTIVATION_LABELS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}
 LOSS_LABELS = {"mse": "MSE (o − y)²", "bce": "Binary cross-entropy on σ(o)"}
-page.header(PAGE, "Backpropagation")
-c = Controls("bp")
+c = page.begin(PAGE)
 
 # --- Controls ----------------------------------------------------------------------------------
 st.subheader("The network and one example")
@@ -115,8 +115,7 @@ def draw(run: live.LiveRun) -> None:
                    "gradient chart is an exact 0 (a switched-off ReLU unit).")
 
 
-live.controls(run, "bp.run", step_size=20)
-live.stream(run, draw)
+live.play(run, draw, step_size=20)
 
 page.section(PAGE, "Backprop in one table")
 page.footer(PAGE)

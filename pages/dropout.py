@@ -5,19 +5,17 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dlcore import boundary, stable_hash
-from dlcore import dropout as do
+from dlcore import boundary
 from dlcore.config import DATASETS
-from dlcore.experiments import DROPOUT, DROPOUT_RATES, Comparison
-from ui import charts, live, page
-from ui import dropout_charts as dc
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs import dropout as do
+from dlcore.labs.dropout import DROPOUT, DROPOUT_RATES
+from ui import charts, comparison, live, page
+from ui.charts import dropout as dc
 
 PAGE, RATES = "dropout", ["0", "0.1", "0.2", "0.3", "0.5", "0.7", "0.9"]
 base = DROPOUT
-page.header(PAGE, "Dropout")
-c = Controls("do")
+c = page.begin(PAGE)
 
 # --- An over-fitting set-up, trained with each dropout rate -------------------------------------
 st.subheader("Train the same network with each dropout rate")
@@ -41,16 +39,12 @@ with cols[3]:
 c.publish()
 
 rates = sorted(float(r) for r in chosen)
-comparison = checked(lambda: Comparison.over(
+run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, name=data_name, noise=noise, n_samples=n_samples, seed=seed),
     replace(base.model, depth=depth, width=width),
     replace(base.train, lr=lr, steps=steps, seed=seed),
     "model.dropout", rates, [f"p = {p:g}" for p in rates],
-))
-if not rates:
-    st.info("Pick at least one dropout rate above to train.")
-    st.stop()
-run = live.session("do.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+), selected=rates, empty="Pick at least one dropout rate above to train.")
 with_dropout = [name for name, t in run.trainers.items() if t.model_cfg.dropout > 0]
 inside = st.selectbox("Look inside the run", with_dropout, index=len(with_dropout) - 1, key="do.inside",
                       help="Its masks, its train/eval outputs and its MC-dropout uncertainty are shown below.")
@@ -71,16 +65,10 @@ def draw(run: live.LiveRun) -> None:
     grids = {name: boundary.probability_grid(t, n=50) for name, t in trainers.items()}
     points = (first.dataset.x_train.cpu().numpy(), first.dataset.y_train.cpu().numpy())
     charts.show(charts.decision_boundaries(grids, points), f"do.boundary.{f}")
-    last = {name: t.recorder.records[-1] for name, t in trainers.items()}
-    st.dataframe({"run": list(last),
-                  "train loss": [round(r.train_loss, 3) for r in last.values()],
-                  "validation loss": [round(r.val_loss, 3) for r in last.values()],
-                  "gap": [round(r.val_loss - r.train_loss, 3) for r in last.values()],
-                  "validation accuracy": [round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
+    comparison.results_table(run, gap=True)
 
 
-live.controls(run, "do.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 # --- Inverted vs classic dropout on one real input --------------------------------------------
 page.section(PAGE, "Inverted vs classic dropout")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.catalog import SECTIONS
+from dlcore.catalog import SECTIONS
 from ui.page import prose
 from ui.runtime import device_label
 
@@ -12,7 +12,7 @@ st.markdown(prose("home")["Idea"])
 for section, concepts in SECTIONS.items():
     st.subheader(section)
     for concept in concepts:
-        st.page_link(concept.path, label=f"**{concept.title}** — {concept.summary}", icon=concept.icon)
+        st.page_link(concept.page, label=f"**{concept.title}** — {concept.summary}", icon=concept.icon)
 
 st.subheader("How to use it")
 st.markdown(prose("home")["How to use it"])

@@ -6,21 +6,20 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from dlcore import activations as act
-from dlcore import init_probe, stable_hash
-from dlcore.experiments import INIT_SCHEMES, INITIALIZATION, Comparison
-from ui import charts, live, page
-from ui import initialization_charts as ic
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs import initialization as init_lab
+from dlcore.labs.initialization import INIT_SCHEMES, INITIALIZATION
+from dlcore.layers import activations as act
+from ui import charts, comparison, live, page
+from ui.charts import initialization as ic
+from ui.controls import checked
 
 PAGE, base = "initialization", INITIALIZATION
 SHOWN_UNITS = 32  # the symmetry heatmaps draw at most this many units and inputs
-page.header(PAGE, "Weight initialization")
-c = Controls("init")
-label = init_probe.LABELS.get
+c = page.begin(PAGE)
+label = init_lab.LABELS.get
 
-schemes = c.multiselect("schemes", "Initialization schemes", init_probe.SCHEMES, default=INIT_SCHEMES,
+schemes = c.multiselect("schemes", "Initialization schemes", init_lab.SCHEMES, default=INIT_SCHEMES,
                         format_func=label)
 cols = st.columns(4)
 with cols[0]:
@@ -45,12 +44,12 @@ model_cfg = checked(lambda: replace(base.model, activation=activation, depth=dep
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def signal_profiles(data_cfg, model_cfg, schemes: tuple[str, ...], seed: int) -> dict:
-    return init_probe.compare_schemes(data_cfg, model_cfg, schemes, seed)
+    return init_lab.compare_schemes(data_cfg, model_cfg, schemes, seed)
 
 
 # --- At initialization: forward and backward signal --------------------------------------------
 st.subheader("Before any training: the signal through the layers")
-st.caption(f"One batch of {init_probe.PROBE_EXAMPLES} digit images (64 pixels) through the untrained network, "
+st.caption(f"One batch of {init_lab.PROBE_EXAMPLES} digit images (64 pixels) through the untrained network, "
            "forwards (each layer's output) and backwards (the gradient of the loss for each weight matrix).")
 profiles = signal_profiles(data_cfg, model_cfg, tuple(schemes), seed)
 left, right = st.columns(2)
@@ -63,7 +62,7 @@ if "zeros" in profiles:
                "network's activations or gradients are 0 are missing from the lines.")
 charts.show(ic.histograms_by_layer(profiles), "init.hist")
 page.section(PAGE, "The formulas")
-draws = [init_probe.weight_draw(s, width, width, seed) for s in init_probe.RANDOM_SCHEMES]
+draws = [init_lab.weight_draw(s, width, width, seed) for s in init_lab.RANDOM_SCHEMES]
 st.dataframe({
     "scheme": [label(d.scheme) for d in draws],
     "Var(W) by the formula": [f"{d.target_var:.4g}" for d in draws],
@@ -76,12 +75,11 @@ st.dataframe({
 st.subheader("Then train each scheme: same seed, same mini-batches")
 st.caption("Plain SGD with momentum 0.9 on the digits: an adaptive optimizer such as Adam rescales every "
            "gradient and would hide part of what the initialization does.")
-comparison = checked(lambda: Comparison.over(
+checked(lambda: init_lab.check_training_work(model_cfg, steps, len(schemes)))
+run = comparison.start(c, lambda: Comparison.over(
     data_cfg, model_cfg, replace(base.train, lr=lr, steps=steps, seed=seed),
     "model.init", schemes, [label(s) for s in schemes],
 ))
-checked(lambda: init_probe.check_training_work(model_cfg, steps, len(schemes)))
-run = live.session("init.run", stable_hash(comparison), lambda: comparison.trainers(device()))
 
 
 def symmetry(trainers: dict, f: int) -> None:
@@ -92,7 +90,7 @@ def symmetry(trainers: dict, f: int) -> None:
         st.info("Select *zeros* and one random scheme to compare their hidden units here.")
         return
     weights = {n: trainers[n].model.blocks[-1].linear.weight.detach().cpu() for n in (zero, other)}
-    spreads = {n: init_probe.unit_spread(w) for n, w in weights.items()}
+    spreads = {n: init_lab.unit_spread(w) for n, w in weights.items()}
     shown = {n: w[:SHOWN_UNITS, :SHOWN_UNITS].numpy() for n, w in weights.items()}
     charts.show(ic.weight_heatmaps(shown, spreads, depth), f"init.sym.{f}")
     st.caption(f"At most {SHOWN_UNITS} units × {SHOWN_UNITS} inputs are drawn; the difference in each title "
@@ -111,7 +109,6 @@ def draw(run: live.LiveRun) -> None:
                   "validation loss": [f"{r.val_loss:.4g}" for r in last.values()]}, hide_index=True)
 
 
-live.controls(run, "init.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 page.footer(PAGE)

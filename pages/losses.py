@@ -6,14 +6,13 @@ import streamlit as st
 import torch
 
 from dlcore import TrainConfig, stable_hash
-from dlcore import losses as L
-from dlcore.activations import softmax
+from dlcore.labs import losses as L
+from dlcore.layers.activations import softmax
 from ui import charts, live, page
-from ui.controls import Controls, checked
+from ui.controls import checked
 
 PAGE = "losses"
-page.header(PAGE, "Loss functions")
-c = Controls("loss")
+c = page.begin(PAGE)
 
 # --- Regression: what each loss charges for an error --------------------------------------------
 st.subheader("Regression: MSE, MAE and Huber")
@@ -61,8 +60,7 @@ def draw(run: live.LiveRun) -> None:
                 .update_xaxes(title="x").update_yaxes(title="y"), f"loss.fit.{run.frame}")
 
 
-live.controls(run, "loss.run", step_size=20)
-live.stream(run, draw)
+live.play(run, draw, step_size=20)
 
 # --- Classification ------------------------------------------------------------------------------
 st.subheader("Classification: why cross-entropy, not MSE, on a sigmoid")

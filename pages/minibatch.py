@@ -5,18 +5,15 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from dlcore import stable_hash
 from dlcore.config import DATASETS
-from dlcore.experiments import MINIBATCH, Comparison
-from dlcore.minibatch import epochs, gradient_noise
-from ui import charts, live, page
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs.minibatch import MINIBATCH, epochs, gradient_noise
+from ui import charts, comparison, live, page
+from ui.controls import checked
 
 PAGE, SIZES = "minibatch", [1, 2, 4, 8, 16, 32, 64, 128, 256]
 base = MINIBATCH
-page.header(PAGE, "Mini-batch training")
-c = Controls("mb")
+c = page.begin(PAGE)
 
 cols = st.columns(4)
 with cols[0]:
@@ -47,12 +44,9 @@ charts.show(charts.lines(
 
 # --- Train the same network with each batch size ----------------------------------------------
 st.subheader("Same network, same steps, different batch sizes")
-if not chosen:
-    st.info("Pick at least one batch size above to train.")
-    st.stop()
-comparison = checked(lambda: Comparison.over(data, base.model, replace(base.train, lr=lr, steps=steps, seed=seed),
-                                             "train.batch_size", sizes, labels))
-run = live.session("mb.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+run = comparison.start(c, lambda: Comparison.over(
+    data, base.model, replace(base.train, lr=lr, steps=steps, seed=seed), "train.batch_size", sizes, labels,
+), selected=chosen, empty="Pick at least one batch size above to train.")
 per_epoch = st.toggle("Put epochs (passes over the data) on the x-axis instead of steps", key="mb.per_epoch")
 
 
@@ -72,6 +66,5 @@ def draw(run: live.LiveRun) -> None:
     }, hide_index=True)
 
 
-live.controls(run, "mb.run")
-live.stream(run, draw)
+live.play(run, draw)
 page.footer(PAGE)

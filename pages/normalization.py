@@ -7,19 +7,17 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from dlcore import stable_hash
-from dlcore.activations import LABELS
-from dlcore.experiments import NORMALIZATION, Comparison
-from dlcore.normalization import batch_norm, layer_norm, lr_sweep
-from ui import charts, live, page
-from ui.controls import Controls, checked
+from dlcore.experiments import Comparison
+from dlcore.labs.normalization import NORMALIZATION, batch_norm, layer_norm, lr_sweep
+from dlcore.layers.activations import LABELS
+from ui import charts, comparison, live, page
+from ui.controls import checked
 from ui.runtime import device
 
 PAGE, NORMS = "normalization", {"none": "no normalization", "batch": "BatchNorm", "layer": "LayerNorm"}
 LRS = (0.03, 0.1, 0.3, 1.0, 3.0)
 base = NORMALIZATION
-page.header(PAGE, "Normalization")
-c = Controls("norm")
+c = page.begin(PAGE)
 
 # --- What each one normalises -----------------------------------------------------------------
 st.subheader("Which way the statistics run")
@@ -52,10 +50,10 @@ with cols[4]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 c.publish()
 model = checked(lambda: replace(base.model, activation=act, init=init, depth=depth))
-comparison = checked(lambda: Comparison.over(replace(base.data, seed=seed), model,
-                                             replace(base.train, lr=lr, seed=seed), "model.norm", list(NORMS),
-                                             list(NORMS.values())))
-run = live.session("norm.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+run = comparison.start(c, lambda: Comparison.over(
+    replace(base.data, seed=seed), model, replace(base.train, lr=lr, seed=seed), "model.norm", list(NORMS),
+    list(NORMS.values()),
+))
 
 
 def per_layer(trainers, attribute: str, title: str, y_title: str) -> go.Figure:
@@ -81,8 +79,7 @@ def draw(run: live.LiveRun) -> None:
                "a knocked-out ReLU network passes no signal and no gradient at all.")
 
 
-live.controls(run, "norm.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 # --- Learning-rate sweep ----------------------------------------------------------------------
 st.subheader("How large a learning rate can each take?")
@@ -94,8 +91,8 @@ def sweep(data, model, train) -> dict[str, np.ndarray]:
 
 
 if st.button("Run the sweep: 3 normalizations × 5 learning rates", key="norm.sweep"):
-    st.session_state["norm.sweep_for"] = stable_hash(comparison)
-if st.session_state.get("norm.sweep_for") == stable_hash(comparison):
+    st.session_state["norm.sweep_for"] = run.config_hash
+if st.session_state.get("norm.sweep_for") == run.config_hash:
     losses = sweep(replace(base.data, seed=seed), model, replace(base.train, seed=seed))
     charts.show(charts.lines({NORMS[k]: (LRS, v) for k, v in losses.items()},
                              "Final validation loss against learning rate (gaps: diverged)", "learning rate (log)",

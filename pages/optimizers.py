@@ -5,15 +5,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dlcore import optimizers as opt
-from dlcore import stable_hash
-from dlcore import surfaces as surf
 from dlcore.config import SCHEDULE_NAMES
-from dlcore.experiments import OPTIMIZER_LRS, OPTIMIZERS, Comparison
-from ui import charts, live, page
-from ui import optimizers_charts as ocharts
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs import optimizers as opt
+from dlcore.labs.optimizers import OPTIMIZER_LRS, OPTIMIZERS
+from ui import charts, comparison, live, page
+from ui.charts import optimizers as ocharts
+from ui.controls import checked
 
 PAGE, NAMES = "optimizers", list(opt.LABELS)
 LRS = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.18, 0.2, 0.22,
@@ -23,11 +21,10 @@ label = opt.LABELS.get
 
 @st.cache_data(max_entries=64)
 def race(surface: str, lrs: dict, start: tuple, steps: int, wd: float) -> dict:
-    return surf.race(surface, lrs, start, steps, weight_decay=wd)
+    return opt.race(surface, lrs, start, steps, weight_decay=wd)
 
 
-page.header(PAGE, "Optimizers")
-c = Controls("opt")
+c = page.begin(PAGE)
 top = st.columns([2, 1])
 with top[0]:
     chosen = c.multiselect("opts", "Optimizers to compare", NAMES, default=NAMES, format_func=label)
@@ -45,9 +42,9 @@ st.caption("Each path is a real `torch.optim` optimizer stepping a 2-element ten
            "Press ▶ under the plot to watch them move step by step; drag the slider to step through.")
 cols = st.columns(4)
 with cols[0]:
-    name = c.select("surface", "Surface", list(surf.SURFACES), default="quadratic",
-                    format_func=lambda n: surf.SURFACES[n].label)
-surface = surf.SURFACES[name]
+    name = c.select("surface", "Surface", list(opt.SURFACES), default="quadratic",
+                    format_func=lambda n: opt.SURFACES[n].label)
+surface = opt.SURFACES[name]
 with cols[1]:
     x0 = c.slider(f"{name}_x0", "Start x₀", *surface.x_range, default=surface.start[0], step=0.05)
 with cols[2]:
@@ -60,12 +57,12 @@ for col, o in zip(st.columns(len(chosen)), chosen):
         lrs[o] = c.select_slider(f"{name}_{o}", f"η {label(o)}", LRS, default=surface.lrs[o])
 
 paths = checked(lambda: race(name, lrs, (x0, y0), steps, wd))
-charts.show(ocharts.surface_paths(surface, surf.grid(surface, 240), {label(k): t for k, t in paths.items()}),
+charts.show(ocharts.surface_paths(surface, opt.grid(surface, 240), {label(k): t for k, t in paths.items()}),
             "opt.fig.surface")
 diverged = [f"**{label(k)}** {t.message}" for k, t in paths.items() if t.diverged]
 if diverged:
     st.warning("  \n".join(diverged) + "  \nIts path stops where it left the plot.", icon="💥")
-reach = {label(k): surf.steps_to_reach(t, surface.f_min + 0.01) for k, t in paths.items()}
+reach = {label(k): opt.steps_to_reach(t, surface.f_min + 0.01) for k, t in paths.items()}
 st.dataframe(ocharts.trajectory_table({label(k): t for k, t in paths.items()},
                                       {label(k): v for k, v in lrs.items()}, surface.f_min, reach),
              hide_index=True)
@@ -76,7 +73,7 @@ st.subheader("Inside Adam: moments and bias correction")
 adam_lr = lrs.get("adam", surface.lrs["adam"])
 st.caption(f"`torch.optim.Adam` (η = {adam_lr:g}, β₁ = 0.9, β₂ = 0.999) from the same start on the same surface; "
            "m and v are read from `optimizer.state[θ]` after each of the first 30 steps.")
-trace = checked(lambda: surf.adam_trace(name, adam_lr, x0, y0, steps=30))
+trace = checked(lambda: opt.adam_trace(name, adam_lr, x0, y0, steps=30))
 charts.show(ocharts.adam_moments(trace, coord=0), "opt.fig.moments")
 left, right = st.columns(2)
 with left:
@@ -106,11 +103,10 @@ with cols[2]:
 c.publish()
 
 base = OPTIMIZERS
-comparison = checked(lambda: Comparison(
+run = comparison.start(c, lambda: Comparison(
     replace(base.data, seed=seed), base.model, replace(base.train, steps=n_steps, schedule=schedule, seed=seed),
     opt.variants(digit_lrs, wd),
 ))
-run = live.session("opt.run", stable_hash(comparison), lambda: comparison.trainers(device()))
 curves = {opt.SCHEDULE_LABELS[s]: opt.schedule_curve(s, n_steps) for s in SCHEDULE_NAMES}
 
 
@@ -139,8 +135,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation accuracy": [round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
 
 
-live.controls(run, "opt.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 page.section(PAGE, "Which optimizer, when")
 page.footer(PAGE)

@@ -4,17 +4,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dlcore import stable_hash
-from dlcore.experiments import REGULARIZATION, WEIGHT_DECAYS, Comparison
-from dlcore.regularization import early_stopping
-from ui import charts, live, page
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.experiments import Comparison
+from dlcore.labs.regularization import REGULARIZATION, WEIGHT_DECAYS, early_stopping
+from ui import charts, comparison, live, page
 
 PAGE, DECAYS = "regularization", ["0", "0.01", "0.1", "0.3", "0.5", "1"]
 base = REGULARIZATION
-page.header(PAGE, "Regularization")
-c = Controls("reg")
+c = page.begin(PAGE)
 
 st.subheader("Weight decay and early stopping on an over-fitting network")
 st.caption("100 noisy training points, 2 × 256 units, AdamW: the same set-up as the Dropout page. Same data, "
@@ -34,14 +30,10 @@ with cols[3]:
 c.publish()
 
 decays = sorted(float(w) for w in chosen)
-if not decays:
-    st.info("Pick at least one weight decay above to train.")
-    st.stop()
-comparison = checked(lambda: Comparison.over(
+run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, noise=noise, seed=seed), base.model, replace(base.train, steps=steps, seed=seed),
     "train.weight_decay", decays, [f"λ = {w:g}" for w in decays],
-))
-run = live.session("reg.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+), selected=decays, empty="Pick at least one weight decay above to train.")
 
 
 def draw(run: live.LiveRun) -> None:
@@ -72,6 +64,5 @@ def draw(run: live.LiveRun) -> None:
                   "validation loss at the end": [round(float(r[4]), 3) for r in rows]}, hide_index=True)
 
 
-live.controls(run, "reg.run")
-live.stream(run, draw)
+live.play(run, draw)
 page.footer(PAGE)

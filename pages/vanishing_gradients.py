@@ -5,13 +5,10 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from dlcore import stable_hash
-from dlcore import vanishing_gradients as vg
-from dlcore.experiments import VANISHING_GRADIENTS
-from ui import charts, live, page
-from ui import vanishing_gradients_charts as vgc
-from ui.controls import Controls, checked
-from ui.runtime import device
+from dlcore.labs import vanishing_gradients as vg
+from dlcore.labs.vanishing_gradients import VANISHING_GRADIENTS
+from ui import charts, comparison, live, page
+from ui.charts import vanishing_gradients as vgc
 
 PAGE, base = "vanishing_gradients", VANISHING_GRADIENTS
 ACTS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}
@@ -33,8 +30,7 @@ def load(preset: dict) -> None:
         st.session_state[f"vg.{name}"] = value
 
 
-page.header(PAGE, "Vanishing & exploding gradients")
-c = Controls("vg")
+c = page.begin(PAGE)
 
 # --- Controls -----------------------------------------------------------------------------------
 st.subheader("A deep network, layer by layer")
@@ -75,12 +71,11 @@ at_step = c.slider("at", "Per-layer charts at step", 0, steps, default=steps, st
                    help="The charts below the heatmap show this recorded step (or the latest one so far).")
 c.publish()
 
-comparison = checked(lambda: vg.with_and_without_clipping(
+run = comparison.start(c, lambda: vg.with_and_without_clipping(
     replace(base.data, seed=seed),
     replace(base.model, depth=depth, width=width, activation=activation, init=init, norm=norm, residual=residual),
     replace(base.train, optimizer=optimizer, lr=lr, steps=steps, seed=seed, grad_clip=clip_at if clip else 0.0),
 ))
-run = live.session("vg.run", stable_hash(comparison), lambda: comparison.trainers(device()))
 
 
 def draw(run: live.LiveRun) -> None:
@@ -115,8 +110,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation accuracy": [np.round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
 
 
-live.controls(run, "vg.run")
-live.stream(run, draw)
+live.play(run, draw)
 
 page.section(PAGE, "Why it happens: a product of depth factors")
 page.section(PAGE, "Remedies, and what each one fixes")

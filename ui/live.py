@@ -1,8 +1,7 @@
 """Live training: a session's trainers advanced chunk by chunk and drawn as they go.
 
     run = live.session("act.run", stable_hash(...), lambda: comparison.trainers(device()))
-    live.controls(run)
-    live.stream(run, draw)       # draw(run) builds the charts from the trainers' records
+    live.play(run, draw)         # Play / Pause / Step / Restart, then the charts, drawn as it trains
 
 The trainers live in ``st.session_state`` (one user's run never touches another's) and are
 replaced only when the configuration's hash changes. A new configuration starts playing at
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dlcore import Trainer
+from dlcore import Stepwise
 
 FRAME_SECONDS = 0.3  # train this long between redraws
 
@@ -27,9 +26,10 @@ FRAME_SECONDS = 0.3  # train this long between redraws
 class LiveRun:
     """The trainers of one page in one session, and whether they are playing."""
 
+    key: str  # "do.run": the session-state key, and the prefix of the buttons' keys
     config_hash: str
-    trainers: dict[str, Trainer]
-    factory: Callable[[], dict[str, Trainer]] = field(repr=False)
+    trainers: dict[str, Stepwise]
+    factory: Callable[[], dict[str, Stepwise]] = field(repr=False)
     playing: bool = True
     frame: int = 0  # increases at every redraw: chart keys stay unique within a script run
 
@@ -54,18 +54,25 @@ class LiveRun:
         self.playing = True
 
 
-def session(key: str, config_hash: str, factory: Callable[[], dict[str, Trainer]]) -> LiveRun:
+def session(key: str, config_hash: str, factory: Callable[[], dict[str, Stepwise]]) -> LiveRun:
     """This session's run for ``key``: the same one while the config is unchanged, else new."""
     run = st.session_state.get(key)
     if not isinstance(run, LiveRun) or run.config_hash != config_hash:
-        run = LiveRun(config_hash, factory(), factory)
+        run = LiveRun(key, config_hash, factory(), factory)
         st.session_state[key] = run
     return run
 
 
-def controls(run: LiveRun, key: str, step_size: int = 10) -> None:
+def play(run: LiveRun, draw: Callable[[LiveRun], None], step_size: int = 10) -> None:
+    """The buttons, then the run drawn as it trains: the close of every live experiment."""
+    controls(run, step_size)
+    stream(run, draw)
+
+
+def controls(run: LiveRun, step_size: int = 10) -> None:
     """Play / Pause / Step / Restart. The buttons act in callbacks, before the page redraws,
     so each button's enabled state always matches the run."""
+    key = run.key
     cols = st.columns(4)
     cols[0].button("▶ Play", key=f"{key}.play", on_click=_set_playing, args=(run, True),
                    disabled=run.playing or run.done, width="stretch")

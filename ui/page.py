@@ -15,6 +15,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from dlcore.catalog import concept
+from ui.controls import Controls
+
 PROSE_DIR = Path(__file__).resolve().parent.parent / "assets" / "pages"
 
 
@@ -24,6 +27,14 @@ def prose(page: str) -> dict[str, str]:
     text = (PROSE_DIR / f"{page}.md").read_text(encoding="utf-8")
     parts = re.split(r"^## +(.+)$", text, flags=re.MULTILINE)
     return {title.strip(): body.strip() for title, body in zip(parts[1::2], parts[2::2])}
+
+
+def begin(slug: str) -> Controls:
+    """The top of a concept page: its title (from the catalog) and its idea; returns the page's
+    URL-bound controls, keyed by the concept's prefix."""
+    c = concept(slug)
+    header(slug, c.title)
+    return Controls(c.prefix)
 
 
 def header(page: str, title: str) -> None:

@@ -1,0 +1,79 @@
+"""The one table of concepts. Everything else about a concept is found from its ``slug``:
+
+    pages/<slug>.py             the page            (its URL path is the slug)
+    dlcore/labs/<slug>.py       its laboratory      (experiments, presets, ``default_experiment``)
+    ui/charts/<slug>.py         its own charts      (where it needs any)
+    assets/pages/<slug>.md      its prose
+    tests/concepts/<slug>/      its tests           (test_lab, test_claims, test_app, test_browser)
+
+``prefix`` keys its widgets and names its URL query parameters' page (kept short, and kept as
+it is: saved links depend on it). The frame builds its navigation from this table, the home page
+its map, the benchmark its per-page table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Concept:
+    slug: str
+    title: str
+    icon: str
+    prefix: str  # widget-key prefix: "do" keys the Dropout page's widgets "do.p", "do.run", …
+    summary: str  # one line for the home page's map
+
+    @property
+    def page(self) -> str:
+        """The page file, relative to the app's folder."""
+        return f"pages/{self.slug}.py"
+
+    @property
+    def prose(self) -> str:
+        return f"assets/pages/{self.slug}.md"
+
+    def lab(self):
+        """The concept's laboratory module, ``dlcore.labs.<slug>``."""
+        return importlib.import_module(f"dlcore.labs.{self.slug}")
+
+
+SECTIONS: dict[str, list[Concept]] = {
+    "Core concepts": [
+        Concept("activations", "Activation functions", "📈", "act",
+                "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),
+        Concept("backprop", "Backpropagation", "🔁", "bp",
+                "The chain rule node by node on a tiny network, checked against autograd and finite differences."),
+        Concept("initialization", "Weight initialization", "🎯", "init",
+                "Zeros, small, large, Xavier and He: vanishing and exploding signals, and the symmetry problem."),
+        Concept("vanishing_gradients", "Vanishing & exploding gradients", "🌋", "vg",
+                "Per-layer gradient norms in deep nets; ReLU + He, residuals, normalization and clipping."),
+        Concept("optimizers", "Optimizers", "🧭", "opt",
+                "SGD, momentum, Nesterov, RMSProp, Adam and AdamW on loss surfaces and on digits; schedules."),
+        Concept("dropout", "Dropout", "🎲", "do",
+                "Overfitting and how dropout fights it: masks, inverted vs classic scaling, MC dropout."),
+    ],
+    "Training in practice": [
+        Concept("minibatch", "Mini-batch training", "📦", "mb",
+                "Why gradients are computed on batches: noise that shrinks like 1/√B, steps versus epochs."),
+        Concept("normalization", "Normalization", "⚖️", "norm",
+                "BatchNorm and LayerNorm: which statistics each uses, and the learning rates they allow."),
+        Concept("regularization", "Regularization", "🧲", "reg",
+                "Weight decay (AdamW) and early stopping on a network built to over-fit."),
+        Concept("losses", "Loss functions", "📉", "loss",
+                "MSE, MAE and Huber against outliers; cross-entropy vs MSE on a sigmoid; focal loss; KL."),
+    ],
+}
+
+
+def all_concepts() -> list[Concept]:
+    return [c for concepts in SECTIONS.values() for c in concepts]
+
+
+def concept(slug: str) -> Concept:
+    """The concept named by ``slug`` (KeyError if there is none)."""
+    for c in all_concepts():
+        if c.slug == slug:
+            return c
+    raise KeyError(slug)

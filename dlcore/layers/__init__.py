@@ -1,0 +1,1 @@
+"""Building blocks every model uses: activations, initialization schemes, dropout, norms."""

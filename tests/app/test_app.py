@@ -1,0 +1,35 @@
+"""AppTest: the frame and every page of the catalog run with their defaults."""
+
+import pytest
+
+from dlcore.catalog import all_concepts
+from tests.support.helpers import app_at, figures
+
+PAGES = [c.page for c in all_concepts()]
+
+
+def test_home_lists_every_page_and_the_device():
+    at = app_at()
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Training runs on: CPU" in text or "Training runs on: CUDA" in text
+    assert len(at.get("page_link")) == len(PAGES)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_runs_with_defaults_and_draws_charts(path):
+    at = app_at(path)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    figs = figures(at)
+    assert len(figs) >= 3
+    assert all(fig["data"] for fig in figs), "a chart has no data"
+
+
+def test_projector_mode_enlarges_chart_text():
+    at = app_at(PAGES[0])
+    normal = figures(at)[0]["layout"]["font"]["size"]
+    at = app_at()
+    at.toggle(key="projector_toggle").set_value(True).run()
+    at.switch_page(PAGES[0]).run()
+    assert not at.exception
+    assert figures(at)[0]["layout"]["font"]["size"] > normal

@@ -1,0 +1,73 @@
+"""AppTest: the Backpropagation page with its defaults, and widgets that change what is drawn."""
+
+import pytest
+
+from tests.support.helpers import app_at, figure
+
+PAGE = "pages/backprop.py"
+
+
+@pytest.fixture(scope="module")
+def at():
+    return app_at(PAGE)
+
+
+def _boxes(fig: dict) -> list[str]:
+    """The node boxes' texts of the computational graph (column titles are in italics)."""
+    return [a["text"] for a in fig["layout"]["annotations"] if not a["text"].startswith("<i>")]
+
+
+def test_defaults_draw_the_graph_the_table_and_the_training(at):
+    assert not at.exception and not at.error
+    graph = figure(at, "Computational graph — step 0 of 23: start")
+    assert len(_boxes(graph)) == 2 + 9 + 6  # inputs, parameters, z₁ h₁ z₂ h₂ o L
+    loss = figure(at, "Training loss")["data"][0]
+    assert loss["y"]  # the 400 steps, possibly as a typed array
+    assert len(figure(at, "gradient size |∂L/∂θ|")["data"]) == 9 and len(figure(at, "value θ")["data"]) == 9
+    table = at.dataframe[0].value
+    assert len(table) == 9 and (table["|hand − autograd|"] <= 1e-12).all()
+    assert (table["|hand − finite diff.|"] <= 1e-6).all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "of the training points on the right side" in captions
+
+
+def test_next_moves_the_walk_through_and_fills_in_a_value():
+    at = app_at(PAGE)
+    before = figure(at, "Computational graph")
+    z1_before = next(t for t in _boxes(before) if t.startswith("<b>z₁</b>"))
+    assert z1_before.startswith("<b>z₁</b> = ?")
+    at.button(key="bp.next").click().run()
+    assert not at.exception
+    after = figure(at, "Computational graph — step 1 of 23: forward pass at z₁")
+    z1_after = next(t for t in _boxes(after) if t.startswith("<b>z₁</b>"))
+    assert not z1_after.startswith("<b>z₁</b> = ?") and "∂L/∂z₁ = ?" in z1_after  # value yes, gradient not yet
+    text = " ".join(m.value for m in at.markdown)
+    assert "z₁ = w₁₁·x₁ + w₁₂·x₂ + b₁ = " in text
+
+
+def test_changing_the_activation_changes_the_gradients_drawn():
+    at = app_at(PAGE)
+    at.slider(key="bp.pos").set_value(23).run()  # the end: every gradient known
+    before = _boxes(figure(at, "Computational graph — step 23"))
+    grads_before = figure(at, "gradient size |∂L/∂θ|")["data"][0]["y"]
+    at.selectbox(key="bp.act").select("relu").run()
+    assert not at.exception and not at.error
+    after = _boxes(figure(at, "Computational graph — step 23"))
+    assert before != after
+    assert any("ReLU" in c.value or "relu" in c.value for c in at.caption)
+    assert figure(at, "gradient size |∂L/∂θ|")["data"][0]["y"] != grads_before
+
+
+def test_more_hidden_units_draw_a_bigger_graph():
+    at = app_at(PAGE)
+    at.select_slider(key="bp.hidden").set_value(3).run()
+    assert not at.exception
+    assert len(_boxes(figure(at, "Computational graph — step 0 of 31"))) == 2 + 13 + 8
+    assert len(figure(at, "gradient size |∂L/∂θ|")["data"]) == 13
+
+
+def test_a_huge_learning_rate_shows_divergence_not_an_exception():
+    at = app_at(PAGE)
+    at.select_slider(key="bp.lr").set_value(10.0).run()
+    assert not at.exception and not at.error
+    assert any("diverged at step" in w.value for w in at.warning)

@@ -1,0 +1,60 @@
+"""AppTest: the Vanishing & exploding gradients page with its defaults, and widgets that change it."""
+
+
+import numpy as np
+
+from tests.support.helpers import app_at, figure, figures, values
+
+PAGE = "pages/vanishing_gradients.py"
+HEATMAP = "log₁₀ gradient norm per layer"
+
+
+
+
+def heatmap_z(fig: dict) -> np.ndarray:
+    return values(fig["data"][0]["z"])  # (layers, steps)
+
+
+def test_defaults_draw_the_heatmap_and_per_layer_charts():
+    at = app_at(PAGE)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    z = heatmap_z(figure(at, f"{HEATMAP} — your network"))
+    assert z.shape == (11, 31)  # 10 hidden layers + output, steps 0, 10, …, 300
+    assert z[-2, 0] - z[0, 0] > 5  # layer 10 vs layer 1 at step 0: the vanishing gap
+    for title in ("Gradient norm ‖∂L/∂W‖ per layer", "Gradient norm over training", "Loss"):
+        assert figure(at, title)["data"]
+    ratio = figure(at, "Update-to-weight ratio")
+    assert [s["y0"] for s in ratio["layout"]["shapes"]] == [1e-3]  # the rule-of-thumb line
+    assert "(step 300)" in ratio["data"][0]["name"]
+    assert any("layer 1 gets 10^-" in c.value for c in at.caption)
+    assert all(fig["data"] for fig in figures(at))
+
+
+def test_relu_with_he_closes_the_gap_on_the_heatmap_and_the_step_slider_moves_the_profile():
+    at = app_at(PAGE)
+    sigmoid = heatmap_z(figure(at, HEATMAP))
+    at.selectbox(key="vg.act").select("relu").run()
+    assert not at.exception
+    relu = heatmap_z(figure(at, HEATMAP))
+    assert abs(relu[-2, 0] - relu[0, 0]) < 1.5 < sigmoid[-2, 0] - sigmoid[0, 0]
+    at.slider(key="vg.at").set_value(0).run()
+    assert not at.exception
+    assert "(step 0)" in figure(at, "Gradient norm ‖∂L/∂W‖ per layer")["data"][0]["name"]
+    assert at.query_params["act"] in ("relu", ["relu"]) and at.query_params["at"] in ("0", ["0"])
+
+
+def test_exploding_demo_diverges_without_clipping_and_trains_with_it():
+    at = app_at(PAGE)
+    at.button(key="vg.explode").click().run()
+    assert not at.exception
+    assert at.selectbox(key="vg.init").value == "large_normal" and at.toggle(key="vg.clip").value
+    plain, clipped = heatmap_z(figure(at, f"{HEATMAP} — no clipping")), heatmap_z(figure(at, f"{HEATMAP} — clipped"))
+    assert plain.shape[1] == 1 and clipped.shape[1] == 31  # the plain run blew up before step 10
+    assert any("no clipping** diverged at step" in w.value for w in at.warning)
+    norms = figure(at, "Gradient norm over training")
+    assert [t["name"] for t in norms["data"]] == ["no clipping", "clipped at 1"]
+    assert [s["y0"] for s in norms["layout"]["shapes"]] == [1.0]  # the clip threshold
+    at.button(key="vg.vanish").click().run()
+    assert not at.exception and not at.warning
+    assert len([f for f in figures(at) if HEATMAP in f["layout"]["title"]["text"]]) == 1

@@ -1,0 +1,28 @@
+"""Real browser: on the Vanishing & exploding gradients page, press the exploding demo button
+and see the page train both runs side by side and report the divergence."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import charts, idle, open_concept
+
+pytestmark = pytest.mark.browser
+TITLE = "Vanishing & exploding gradients"
+
+
+def test_exploding_demo_button_shows_divergence_and_a_clipped_run(page: Page, app_url, screenshot_dir):
+    open_concept(page, app_url, TITLE)
+    expect(charts(page).first).to_be_visible()
+    heatmaps = page.get_by_test_id("stPlotlyChart").filter(has_text="gradient norm per layer —")
+    expect(heatmaps).to_have_count(1)
+    expect(page.get_by_text("diverged at step")).to_have_count(0)
+
+    page.get_by_role("button", name="Exploding demo").click()
+    idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("no clipping diverged at step")).to_be_visible()
+    expect(heatmaps).to_have_count(2)  # without and with clipping, side by side
+    assert "init=large_normal" in page.url and "clip=1" in page.url
+    page.set_viewport_size({"width": 1400, "height": 6000})
+    page.wait_for_timeout(500)
+    page.screenshot(path=screenshot_dir / "vanishing_gradients_exploding.png", full_page=True)

@@ -1,0 +1,39 @@
+"""Browser helpers: open the app or a concept page, wait for it to be idle, move a slider."""
+
+from playwright.sync_api import Page, expect
+
+expect.set_options(timeout=60_000)  # generous: shared CI machines can be slow
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    idle(page)
+
+
+def open_concept(page: Page, url: str, title: str) -> None:
+    """Open the app, follow the sidebar link to the page ``title``, wait until it has run."""
+    open_page(page, url)
+    page.get_by_role("link", name=title).first.click()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible()
+    idle(page)
+
+
+def press_slider(page: Page, label: str, key: str) -> None:
+    """Move the slider named ``label`` with the keyboard (ArrowRight, Home, End…), as a person would."""
+    slider = page.get_by_role("slider", name=label)
+    slider.focus()
+    slider.press(key)
+    idle(page)
+
+
+def idle(page: Page) -> None:
+    """Wait until the script has finished running (the 'Running…' widget is gone)."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+
+
+def charts(page: Page):
+    return page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot .scatterlayer .trace, "
+                                                        ".js-plotly-plot .heatmaplayer .hm, "
+                                                        ".js-plotly-plot .barlayer .trace")

@@ -1,0 +1,102 @@
+"""Figures of the Dropout page, built from ``dlcore.dropout`` data. Nothing here trains."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dlcore import Trainer
+from dlcore.labs.dropout import ConventionComparison, generalization_gap
+from ui import charts
+from ui.charts import color, lines, style
+
+CONVENTION_LABELS = {"inverted": "inverted (PyTorch): ×1/q in training", "classic": "classic: ×q at inference"}
+
+
+def _legend_below(fig: go.Figure) -> go.Figure:
+    fig.update_layout(legend=dict(orientation="h", y=-0.3, font=dict(size=14)), margin=dict(b=110))
+    return fig
+
+
+def loss_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
+    """The shared train/validation loss chart, with log ticks at 1-2-5 values only."""
+    fig = charts.loss_curves(trainers)
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+    fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return fig
+
+
+def gap_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
+    """Validation loss − training loss of each run over training."""
+    series = {label: generalization_gap(t.recorder) for label, t in trainers.items()}
+    title = "Generalization gap<br><sub>validation loss − training loss, both in eval mode</sub>"
+    fig = lines(series, title, "step", "loss gap")
+    fig.add_hline(y=0, line=dict(color="grey", width=1))
+    fig.update_layout(margin=dict(t=80))
+    return fig
+
+
+def mask_heatmap(mask: np.ndarray, title: str) -> go.Figure:
+    """A keep-mask (examples, units): kept units dark, dropped units light."""
+    fig = go.Figure(go.Heatmap(
+        z=mask.astype(np.float32), zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
+        colorscale=[[0, "#eeeeee"], [0.5, "#eeeeee"], [0.5, "#1f77b4"], [1, "#1f77b4"]],
+        hovertemplate="example %{y}, unit %{x}: %{z:.0f}<extra></extra>",
+    ))
+    fig.update_xaxes(title="hidden unit")
+    fig.update_yaxes(title="example in the mini-batch", autorange="reversed")
+    fig = style(fig, f"{title}<br><sub>last mini-batch: dark = kept, light = dropped</sub>", height=380)
+    fig.update_layout(margin=dict(t=80))
+    return fig
+
+
+def train_vs_eval(comp: ConventionComparison, units: int = 16) -> go.Figure:
+    """One input through inverted dropout: per unit, the eval-mode output (grey) and a few
+    training-mode outputs (each either 0 or the input scaled up by 1/q)."""
+    active = np.flatnonzero(comp.inference["inverted"] > 0)[:units]  # ReLU zeros would show nothing
+    x = [str(i) for i in active]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=comp.inference["inverted"][active], name="eval mode (= input)", marker_color="#999999")
+    for i, sample in enumerate(comp.samples["inverted"]):
+        fig.add_bar(x=x, y=sample[active], name=f"train mode, pass {i + 1}", marker_color=color(i))
+    fig.update_xaxes(title="hidden unit (the active ones)", type="category")
+    fig.update_yaxes(title="output of the dropout layer")
+    fig = style(fig, f"Same input, train vs eval mode (p = {comp.p:g})", height=400, barmode="group", bargap=0.25)
+    return _legend_below(fig)
+
+
+def convention_scatter(comp: ConventionComparison) -> go.Figure:
+    """Mean of many training-mode outputs against the inference output, per unit, for both
+    conventions: on the diagonal means they agree in expectation."""
+    fig = go.Figure()
+    top = max(float(np.max(comp.inference["inverted"])), 1e-3)
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="y = x", line=dict(color="grey", dash="dash"))
+    for i, name in enumerate(("inverted", "classic")):
+        fig.add_scatter(x=comp.inference[name], y=comp.train_mean[name], mode="markers",
+                        name=CONVENTION_LABELS[name], marker=dict(size=8, color=color(i), opacity=0.7))
+    fig.update_xaxes(title="inference output")
+    fig.update_yaxes(title=f"mean of {comp.passes} training outputs")
+    return _legend_below(style(fig, "Both conventions agree in expectation", height=400))
+
+
+def mc_heatmaps(axis: np.ndarray, mean: np.ndarray, std: np.ndarray,
+                points: tuple[np.ndarray, np.ndarray], title: str) -> go.Figure:
+    """MC dropout over the plane: mean P(class 1) and its standard deviation, points on top."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
+                        subplot_titles=["mean of P(class 1)", "std of P(class 1): the doubt"])
+    fig.add_heatmap(x=axis, y=axis, z=mean, zmin=0, zmax=1, colorscale="RdBu", row=1, col=1,
+                    colorbar=dict(title="P", x=0.43, len=0.9))
+    fig.add_heatmap(x=axis, y=axis, z=std, zmin=0, colorscale="Viridis", row=1, col=2,
+                    colorbar=dict(title="std", len=0.9))
+    x, y = points
+    for col in (1, 2):
+        fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False, row=1, col=col,
+                        marker=dict(size=5, color=np.where(y == 1, "#08306b", "#67000d"),
+                                    line=dict(width=0.5, color="white")))
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+        fig.update_yaxes(showticklabels=False, scaleanchor="x" if col == 1 else "x2", row=1, col=col)
+    fig.update_annotations(font=dict(size=16))
+    return style(fig, title, height=430)
