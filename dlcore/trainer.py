@@ -241,6 +241,16 @@ class Trainer(Stepwise):
         self._initial_loss: float | None = None
         self._record_initial()
 
+    def freeze(self) -> None:
+        """Make a finished run read-only, so that many sessions can look at it at once: the model
+        stays in eval mode (``predict`` no longer switches modes) and its weights need no grad."""
+        if not self.done:
+            raise ValueError("only a finished run can be frozen")
+        self.model.eval()
+        self._has_modes = False  # _set_training becomes a no-op: the mode stays eval
+        for p in self._params:
+            p.requires_grad_(False)
+
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The network's output for ``x`` in eval mode, on the CPU."""

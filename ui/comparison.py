@@ -12,7 +12,9 @@ its comparison and its ``draw``; this helper does the rest, in the same order on
 
 ``start`` stops with a hint when nothing is selected (before any config is built), turns a bad
 setting into a sentence on the page, and finds this session's run for the comparison — the same
-one while its configs are unchanged, a new one when they change.
+one while its configs are unchanged, a new one when they change. Its finished runs are shared
+by every session with the same settings (``live.session(..., shared=True)``): pages built on it
+only read the trained networks (a page that must switch a network's mode works on a copy).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def start(c: Controls, build: Callable[[], Comparison], selected: Sized | bool =
         st.info(empty or "Pick at least one variant above to train.")
         st.stop()
     comparison = checked(build)
-    return live.session(f"{c.page}.run", stable_hash(comparison), lambda: comparison.trainers(device()))
+    return live.session(f"{c.page}.run", stable_hash(comparison), lambda: comparison.trainers(device()), shared=True)
 
 
 def results_table(run: live.LiveRun, label: str = "run", gap: bool = False) -> None:

@@ -7,10 +7,20 @@ The trainers live in ``st.session_state`` (one user's run never touches another'
 replaced only when the configuration's hash changes. A new configuration starts playing at
 once; Pause, Step and Restart act on the same run. Any click interrupts the loop at its next
 ``st.*`` call, and because the trainers keep their own state nothing is lost by the rerun.
+
+Pacing: a playing run trains in chunks of a fixed number of steps (``total / MAX_FRAMES``) and
+redraws at most once every ``FRAME_SECONDS`` of wall time — so at most ``MAX_FRAMES`` frames per
+run however slow or busy the machine is, and a run that finishes quickly draws once.
+
+With ``shared=True`` a finished run is shared by every session that asks for the same configs
+(``ui.results``): the first session trains it, the others wait for it, later ones get it at once.
+Pause, Step and Restart still act on the student's own run: pausing a run others wait for hands
+them the lead, and Restart trains a fresh copy for this session only.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +28,17 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from dlcore import Stepwise
+from ui.results import STALL_SECONDS, SharedResults
 
-FRAME_SECONDS = 0.3  # train this long between redraws
+FRAME_SECONDS = 0.5  # at most one redraw this often while a run plays
+MAX_FRAMES = 12  # a playing run trains in this many chunks, so it redraws at most this often
+FOLLOW_SECONDS = 120  # the longest a session waits for another session's run before training its own
+
+
+@st.cache_resource
+def results() -> SharedResults:
+    """The server's shared finished runs (one object for every session; it is thread-safe)."""
+    return SharedResults()
 
 
 @dataclass
@@ -32,6 +51,7 @@ class LiveRun:
     factory: Callable[[], dict[str, Stepwise]] = field(repr=False)
     playing: bool = True
     frame: int = 0  # increases at every redraw: chart keys stay unique within a script run
+    shared: bool = False  # share the finished run with every session asking for the same configs
 
     @property
     def done(self) -> bool:
@@ -50,17 +70,54 @@ class LiveRun:
             trainer.advance(steps)
 
     def restart(self) -> None:
+        self.stop_leading()
         self.trainers = self.factory()
         self.playing = True
 
+    def stop_leading(self) -> None:
+        """Sessions waiting for this run stop waiting (it paused, restarted or was replaced)."""
+        if self.shared:
+            results().abandon(self.config_hash, self)
 
-def session(key: str, config_hash: str, factory: Callable[[], dict[str, Stepwise]]) -> LiveRun:
-    """This session's run for ``key``: the same one while the config is unchanged, else new."""
+
+def session(key: str, config_hash: str, factory: Callable[[], dict[str, Stepwise]], shared: bool = False) -> LiveRun:
+    """This session's run for ``key``: the same one while the config is unchanged, else new.
+
+    With ``shared``, a new run is the finished one another session trained with the same configs
+    if there is one; if another session is training it right now, this one waits for it."""
     run = st.session_state.get(key)
     if not isinstance(run, LiveRun) or run.config_hash != config_hash:
-        run = LiveRun(key, config_hash, factory(), factory)
+        if isinstance(run, LiveRun):
+            run.stop_leading()
+        run = _shared_run(key, config_hash, factory) if shared else LiveRun(key, config_hash, factory(), factory)
         st.session_state[key] = run
     return run
+
+
+def _shared_run(key: str, config_hash: str, factory) -> LiveRun:
+    """The finished run for ``config_hash`` (waiting while another session trains it), or a new
+    run, registered as the one the others wait for."""
+    shared = results()
+    deadline = time.monotonic() + FOLLOW_SECONDS
+    waiting = None
+    while True:
+        finished = shared.get(config_hash)
+        if finished is not None:
+            if waiting is not None:
+                waiting.empty()
+            return LiveRun(key, config_hash, finished, factory, playing=False, shared=True)
+        run = LiveRun(key, config_hash, {}, factory, shared=True)
+        flight = shared.lead_or_follow(config_hash, run)
+        if flight is None or time.monotonic() > deadline:
+            if waiting is not None:
+                waiting.empty()
+            run.trainers = factory()
+            return run
+        if waiting is None:
+            waiting = st.empty()
+            waiting.info("⏳ Someone on this server is training exactly this experiment right now: "
+                         "waiting for their run instead of training it twice…")
+        flight.done.wait(timeout=STALL_SECONDS / 4)
 
 
 def play(run: LiveRun, draw: Callable[[LiveRun], None], step_size: int = 10) -> None:
@@ -85,26 +142,31 @@ def controls(run: LiveRun, step_size: int = 10) -> None:
 
 def _set_playing(run: LiveRun, playing: bool) -> None:
     run.playing = playing
+    if not playing:
+        run.stop_leading()
 
 
 def _step(run: LiveRun, steps: int) -> None:
-    run.playing = False
+    _set_playing(run, False)
     run.advance(steps)
 
 
 def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
-    """Draw the run, training it between frames while it plays."""
+    """Draw the run, training it between frames while it plays (see "Pacing" above)."""
     placeholder = st.empty()
-    chunk = 5
+    chunk = max(1, math.ceil(run.total_steps / MAX_FRAMES))
+    last_frame = time.monotonic()
     while run.playing and not run.done:
-        start = time.perf_counter()
         run.advance(chunk)
-        elapsed = time.perf_counter() - start
-        # Aim for one frame every FRAME_SECONDS whatever the machine's speed.
-        chunk = max(1, min(500, int(chunk * FRAME_SECONDS / max(elapsed, 1e-3))))
-        _draw(placeholder, run, draw)
+        if run.shared:
+            results().progressed(run.config_hash, run)
+        if not run.done and time.monotonic() - last_frame >= FRAME_SECONDS:
+            _draw(placeholder, run, draw)
+            last_frame = time.monotonic()
     if run.done:
         run.playing = False
+        if run.shared:
+            results().publish(run.config_hash, run.trainers)
     _draw(placeholder, run, draw)
     diverged = [f"**{name}** {t.message}" for name, t in run.trainers.items() if t.diverged]
     if diverged:

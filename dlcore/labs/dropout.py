@@ -16,6 +16,7 @@ stochastic passes: the mean is a prediction, the spread a rough measure of the m
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ def mc_predict(model: nn.Module, x: torch.Tensor, passes: int = 30, seed: int = 
     """
     if passes < 1:
         raise ValueError(f"the number of passes must be ≥ 1, got {passes}")
+    model = copy.deepcopy(model)  # a private copy: the passes switch modes, and a finished run may be shared
     device = next(model.parameters()).device
     x = x.to(device)  # (n, n_in)
     modes = {m: m.training for m in model.modules()}

@@ -2,6 +2,11 @@
 
 Fonts are large enough for a projector at the back of a classroom; every label's colour is
 fixed by its position in ``PALETTE`` so a run keeps its colour across charts.
+
+Speed: a page redraws its charts several times while it trains, for every student. Building a
+``go.Figure`` trace by trace validates every property (about 6 ms for a six-line chart); the
+builders here write the figure as plain data and wrap it once with ``figure(data, layout)``,
+without validation (about 0.5 ms). The result is still a ``go.Figure``, so callers can add to it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from dlcore import Trainer
 
@@ -28,17 +32,39 @@ def projector() -> bool:
     return bool(st.session_state.get("projector", False))
 
 
-def style(fig: go.Figure, title: str, height: int = 380, **layout) -> go.Figure:
+def figure(data: list[dict], layout: dict | None = None) -> go.Figure:
+    """A figure from plain trace dicts (``{"type": "scatter", "x": …}``) and a layout dict,
+    wrapped without per-property validation (see the module docstring)."""
+    return go.Figure({"data": data, "layout": layout or {}}, skip_invalid=True, _validate=False)
+
+
+def base_layout(title: str, height: int = 380, **layout) -> dict:
+    """The house style as a layout dict: title, projector-aware fonts and height, margins."""
     scale = 1.3 if projector() else 1.0
-    fig.update_layout(
-        title=dict(text=title, font=dict(size=round(19 * scale))),
-        font=dict(size=round(FONT["size"] * scale)),
-        height=round(height * (1.15 if projector() else 1.0)),
-        margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(font=dict(size=round(15 * scale))),
+    return {
+        "title": dict(text=title, font=dict(size=round(19 * scale))),
+        "font": dict(size=round(FONT["size"] * scale)),
+        "height": round(height * (1.15 if projector() else 1.0)),
+        "margin": dict(l=60, r=20, t=60, b=50),
+        "legend": dict(font=dict(size=round(15 * scale))),
         **layout,
-    )
+    }
+
+
+def style(fig: go.Figure, title: str, height: int = 380, **layout) -> go.Figure:
+    """Apply the house style to a figure built elsewhere."""
+    fig.update_layout(**base_layout(title, height, **layout))
     return fig
+
+
+def line(x, y, label: str, i: int, dash: str | None = None, **extra) -> dict:
+    """One line trace in the colour of run ``i``."""
+    return dict(type="scatter", x=np.asarray(x), y=np.asarray(y, dtype=np.float32), name=label, mode="lines",
+                line=dict(color=color(i), width=3, dash=dash), **extra)
+
+
+def axis(title: str, log: bool = False, **extra) -> dict:
+    return dict(title=dict(text=title), type="log" if log else "linear", exponentformat="power", **extra)
 
 
 def show(fig: go.Figure, key: str) -> None:
@@ -54,35 +80,28 @@ def lines(
     dash: str | None = None,
 ) -> go.Figure:
     """One line per label: ``{label: (x, y)}``."""
-    fig = go.Figure()
-    for i, (label, (x, y)) in enumerate(series.items()):
-        fig.add_scatter(x=np.asarray(x), y=np.asarray(y, dtype=np.float32), name=label, mode="lines",
-                        line=dict(color=color(i), width=3, dash=dash))
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
-    return style(fig, title)
+    data = [line(x, y, label, i, dash) for i, (label, (x, y)) in enumerate(series.items())]
+    return figure(data, base_layout(title, xaxis=dict(title=dict(text=x_title)), yaxis=axis(y_title, log_y)))
 
 
 def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch: bool = False) -> go.Figure:
     """Train (dotted) and validation (solid) loss or accuracy of each run, at recorded steps
     (or, with ``per_epoch``, against the passes made over the training set)."""
-    fig = go.Figure()
+    data = []
     for i, (label, t) in enumerate(trainers.items()):
         steps = t.recorder.steps()
         if per_epoch:
             n = len(t.dataset.y_train)
             steps = steps * min(t.train_cfg.batch_size, n) / n
         for split, dash in (("train", "dot"), ("val", "solid")):
-            fig.add_scatter(
-                x=steps, y=t.recorder.series(f"{split}_{metric}"), mode="lines",
-                name=f"{label} — {'validation' if split == 'val' else 'train'}",
-                legendgroup=label, line=dict(color=color(i), width=3, dash=dash),
-            )
-    fig.update_xaxes(title="epoch (passes over the training set)" if per_epoch else "step")
+            name = f"{label} — {'validation' if split == 'val' else 'train'}"
+            data.append(line(steps, t.recorder.series(f"{split}_{metric}"), name, i, dash, legendgroup=label))
     is_loss = metric == "loss"
-    fig.update_yaxes(title="cross-entropy loss" if is_loss else "accuracy", type="log" if is_loss else "linear",
-                     exponentformat="power")
-    return style(fig, f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)")
+    return figure(data, base_layout(
+        f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)",
+        xaxis=dict(title=dict(text="epoch (passes over the training set)" if per_epoch else "step")),
+        yaxis=axis("cross-entropy loss" if is_loss else "accuracy", log=is_loss),
+    ))
 
 
 def layer_series(trainers: Mapping[str, Trainer], attribute: str, title: str, y_title: str,
@@ -107,13 +126,13 @@ def histogram_heatmap(trainer: Trainer, layer: int, title: str) -> go.Figure:
     floor = 1e-4
     z = np.log10(np.maximum(hists.T, floor)).astype(np.float32)  # (bins, records)
     ticks = [-4, -3, -2, -1, 0]
-    fig = go.Figure(go.Heatmap(
-        x=trainer.recorder.steps(), y=centers.astype(np.float32), z=z, zmin=-4, zmax=0, colorscale="Viridis",
-        colorbar=dict(title="share", tickvals=ticks, ticktext=["≤0.01 %", "0.1 %", "1 %", "10 %", "100 %"]),
-    ))
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="activation value")
-    return style(fig, title, height=330)
+    heatmap = dict(
+        type="heatmap", x=trainer.recorder.steps(), y=centers.astype(np.float32), z=z, zmin=-4, zmax=0,
+        colorscale="Viridis",
+        colorbar=dict(title=dict(text="share"), tickvals=ticks, ticktext=["≤0.01 %", "0.1 %", "1 %", "10 %", "100 %"]),
+    )
+    return figure([heatmap], base_layout(title, height=330, xaxis=dict(title=dict(text="step")),
+                                         yaxis=dict(title=dict(text="activation value"))))
 
 
 def decision_boundaries(grids: Mapping[str, tuple[np.ndarray, np.ndarray]],
@@ -122,26 +141,33 @@ def decision_boundaries(grids: Mapping[str, tuple[np.ndarray, np.ndarray]],
     labels = list(grids)
     cols = min(len(labels), 5)
     rows = -(-len(labels) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=labels, horizontal_spacing=0.03,
-                        vertical_spacing=0.08)
     x, y = points
+    colors = np.where(y == 1, "#08306b", "#fdae61")
+    data, layout, titles = [], {}, []
+    h_gap, v_gap = 0.03, 0.08
+    width, height = (1 - h_gap * (cols - 1)) / cols, (1 - v_gap * (rows - 1)) / rows
     for i, label in enumerate(labels):
-        axis, p = grids[label]
-        r, c = i // cols + 1, i % cols + 1
-        fig.add_heatmap(x=axis, y=axis, z=p, zmin=0, zmax=1, colorscale="RdBu", showscale=(i == 0), opacity=0.8,
-                        colorbar=dict(title="P(class 1)", len=0.9), row=r, col=c)
-        fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False, row=r, col=c,
-                        marker=dict(size=6, color=np.where(y == 1, "#08306b", "#fdae61"),
-                                    line=dict(width=0.8, color="black")))
-        fig.update_xaxes(showticklabels=False, row=r, col=c)
-        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{i + 1 if i else ''}", row=r, col=c)
-    fig.update_annotations(font=dict(size=16))
-    return style(fig, "Decision boundary: P(class 1) in colour, training points on top (dark blue = class 1)",
-                 height=300 * rows + 90)
+        axis_values, p = grids[label]
+        r, c = divmod(i, cols)
+        n = "" if i == 0 else str(i + 1)
+        x0, y1 = c * (width + h_gap), 1 - r * (height + v_gap)
+        layout[f"xaxis{n}"] = dict(domain=[x0, x0 + width], anchor=f"y{n}", showticklabels=False)
+        layout[f"yaxis{n}"] = dict(domain=[y1 - height, y1], anchor=f"x{n}", showticklabels=False, scaleanchor=f"x{n}")
+        data.append(dict(type="heatmap", x=axis_values, y=axis_values, z=p, zmin=0, zmax=1, colorscale="RdBu",
+                         showscale=(i == 0), opacity=0.8, colorbar=dict(title=dict(text="P(class 1)"), len=0.9),
+                         xaxis=f"x{n}", yaxis=f"y{n}"))
+        data.append(dict(type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False,
+                         xaxis=f"x{n}", yaxis=f"y{n}",
+                         marker=dict(size=6, color=colors, line=dict(width=0.8, color="black"))))
+        titles.append(dict(text=label, x=x0 + width / 2, y=y1, xref="paper", yref="paper", xanchor="center",
+                           yanchor="bottom", showarrow=False, font=dict(size=16)))
+    return figure(data, base_layout(
+        "Decision boundary: P(class 1) in colour, training points on top (dark blue = class 1)",
+        height=300 * rows + 90, annotations=titles, **layout,
+    ))
 
 
 def bars(labels: Sequence[str], values: Sequence[float], title: str, y_title: str) -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(labels), y=np.asarray(values, dtype=np.float32), marker_color=PALETTE[0],
-                           text=[f"{v:.2f}" for v in values], textposition="outside"))
-    fig.update_yaxes(title=y_title, range=[0, 1.1])
-    return style(fig, title, height=330)
+    bar = dict(type="bar", x=list(labels), y=np.asarray(values, dtype=np.float32), marker_color=PALETTE[0],
+               text=[f"{v:.2f}" for v in values], textposition="outside")
+    return figure([bar], base_layout(title, height=330, yaxis=dict(title=dict(text=y_title), range=[0, 1.1])))

@@ -1,5 +1,7 @@
 """Real browser: on the Weight initialization page, one fewer hidden layer redraws the probe."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -24,6 +26,6 @@ def test_depth_slider_redraws_the_forward_signal(page: Page, app_url, screenshot
     page.get_by_role("slider", name="Hidden layers").press("ArrowLeft")
     idle(page)
     page.wait_for_function(f"({FORWARD_POINTS})() === 10", timeout=30_000)
-    assert "depth=9" in page.url
+    expect(page).to_have_url(re.compile(r"depth=9(&|$)"))  # waits for the address bar
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=screenshot_dir / "initialization-depth9.png", full_page=True)

@@ -1,6 +1,8 @@
 """Real browser: on the Vanishing & exploding gradients page, press the exploding demo button
 and see the page train both runs side by side and report the divergence."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -22,7 +24,8 @@ def test_exploding_demo_button_shows_divergence_and_a_clipped_run(page: Page, ap
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("no clipping diverged at step")).to_be_visible()
     expect(heatmaps).to_have_count(2)  # without and with clipping, side by side
-    assert "init=large_normal" in page.url and "clip=1" in page.url
+    expect(page).to_have_url(re.compile(r"init=large_normal"))  # waits for the address bar
+    expect(page).to_have_url(re.compile(r"clip=1(&|$)"))
     page.set_viewport_size({"width": 1400, "height": 6000})
     page.wait_for_timeout(500)
     page.screenshot(path=screenshot_dir / "vanishing_gradients_exploding.png", full_page=True)

@@ -1,0 +1,1 @@
+"""Tools that drive the app from outside: the classroom load test."""
