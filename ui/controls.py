@@ -28,6 +28,12 @@ def _encode(value: Any) -> str:
     return str(value)
 
 
+def _shown(raw: str, limit: int = 40) -> str:
+    """A link value as it may appear in a notice: short, and unable to break out of a code span."""
+    text = str(raw).replace("`", "'")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _parse_like(default: Any, raw: str) -> Any:
     """Parse ``raw`` into the type of ``default`` (ValueError if it cannot)."""
     if isinstance(default, bool):
@@ -66,8 +72,8 @@ class Controls:
                 if not allowed(parsed):
                     raise ValueError(raw)
                 value = parsed
-            except ValueError:
-                st.toast(f"Ignored `{name}={raw}` from the link: not an allowed value.")
+            except (ValueError, OverflowError):
+                st.toast(f"Ignored `{name}={_shown(raw)}` from the link: not an allowed value.")
         st.session_state[key] = value
 
     def _kept(self, name: str) -> Any:

@@ -20,6 +20,7 @@ them the lead, and Restart trains a fresh copy for this session only.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ import streamlit as st
 from dlcore import Stepwise
 from ui.results import STALL_SECONDS, SharedResults
 
+_LOG = logging.getLogger(__name__)
 FRAME_SECONDS = 0.5  # at most one redraw this often while a run plays
 MAX_FRAMES = 12  # a playing run trains in this many chunks, so it redraws at most this often
 FOLLOW_SECONDS = 120  # the longest a session waits for another session's run before training its own
@@ -52,10 +54,11 @@ class LiveRun:
     playing: bool = True
     frame: int = 0  # increases at every redraw: chart keys stay unique within a script run
     shared: bool = False  # share the finished run with every session asking for the same configs
+    error: str = ""  # set when training raised: the run ends with this message, the page goes on
 
     @property
     def done(self) -> bool:
-        return all(t.done for t in self.trainers.values())
+        return bool(self.error) or all(t.done for t in self.trainers.values())
 
     @property
     def step(self) -> int:
@@ -66,11 +69,22 @@ class LiveRun:
         return max((t.train_cfg.steps for t in self.trainers.values()), default=0)
 
     def advance(self, steps: int) -> None:
-        for trainer in self.trainers.values():
-            trainer.advance(steps)
+        """Train every run ``steps`` more steps. An exception inside training (a bug, a fault)
+        ends this run with a message instead of reaching the browser as a traceback."""
+        if self.error:
+            return
+        try:
+            for trainer in self.trainers.values():
+                trainer.advance(steps)
+        except Exception as err:  # noqa: BLE001 - any failure of a run is reported, never raised
+            _LOG.exception("training failed for %s", self.key)
+            self.error = f"{type(err).__name__}: {err}"
+            self.playing = False
+            self.stop_leading()
 
     def restart(self) -> None:
         self.stop_leading()
+        self.error = ""
         self.trainers = self.factory()
         self.playing = True
 
@@ -165,9 +179,12 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
             last_frame = time.monotonic()
     if run.done:
         run.playing = False
-        if run.shared:
+        if run.shared and not run.error:
             results().publish(run.config_hash, run.trainers)
     _draw(placeholder, run, draw)
+    if run.error:
+        st.error(f"This run stopped with an error: {run.error}. The charts show it up to there; "
+                 "press ↺ Restart or change a setting to train again.", icon="🛑")
     diverged = [f"**{name}** {t.message}" for name, t in run.trainers.items() if t.diverged]
     if diverged:
         st.warning("  \n".join(diverged) + "  \nThe curves stop where the run blew up.", icon="💥")
@@ -176,6 +193,7 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
 def _draw(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     run.frame += 1
     with placeholder.container():
-        state = "finished" if run.done else ("training…" if run.playing else "paused")
+        state = "stopped by an error" if run.error else (
+            "finished" if run.done else ("training…" if run.playing else "paused"))
         st.progress(run.step / max(run.total_steps, 1), text=f"step {run.step} / {run.total_steps} — {state}")
         draw(run)

@@ -1,0 +1,40 @@
+"""Faults: a run that raises inside training ends with a message on the page; the page, the next
+run and other sessions keep working."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlcore import Trainer
+from tests.support.helpers import app_at, figures
+
+PAGE = "pages/activations.py"
+
+
+@pytest.fixture
+def failing_training(monkeypatch):
+    """Every trainer raises at its 57th step, as a bug deep in training would."""
+    original = Trainer.train_step
+
+    def train_step(self):
+        if self.step == 56:
+            raise RuntimeError("injected fault at step 57")
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "train_step", train_step)
+
+
+def test_a_run_that_raises_ends_with_a_message_not_a_traceback(failing_training):
+    at = app_at(PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("stopped with an error" in e and "injected fault at step 57" in e for e in errors), errors
+    assert figures(at), "the charts of the steps before the fault are still drawn"
+
+
+def test_after_a_fault_the_next_session_trains_normally(failing_training, monkeypatch):
+    app_at(PAGE)  # the failing session
+    monkeypatch.undo()  # the fault is gone: another student opens the page
+    at = app_at(PAGE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("finished" in str(p.proto) for p in at.get("progress"))
