@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from .checks import check, check_choice, check_range
+from .checks import check, check_choice, check_range, check_whole
 
 DATASETS = ("circle", "xor", "gaussians", "spiral", "moons", "digits")
 ACTIVATION_NAMES = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity")
@@ -42,9 +42,10 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         check_choice("data set", self.name, DATASETS)
-        check_range("number of samples", self.n_samples, 20, 20_000)
+        check_whole("number of samples", self.n_samples, 20, 20_000)
         check_range("noise", self.noise, 0.0, 2.0)
         check_range("validation fraction", self.val_fraction, 0.0, 0.9, low_open=True)
+        check_whole("seed", self.seed, 0, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,12 @@ class ModelConfig:
     bias_init: float = 0.0  # every hidden bias starts here (a large negative value kills ReLUs)
 
     def __post_init__(self) -> None:
-        check_range("depth", self.depth, 1, 50)
-        check_range("width", self.width, 1, 1024)
+        check_whole("depth", self.depth, 1, 50)
+        check_whole("width", self.width, 1, 1024)
         check_choice("activation", self.activation, ACTIVATION_NAMES)
         check_choice("initialization", self.init, INIT_NAMES)
-        check(0.0 <= self.dropout < 1.0, f"dropout must be ≥ 0 and < 1, got {self.dropout:g}")
+        check_range("dropout", self.dropout, 0.0, 1.0)
+        check(self.dropout < 1.0, f"dropout must be ≥ 0 and < 1, got {self.dropout:g}")
         check_choice("normalization", self.norm, NORM_NAMES)
         check_range("bias init", self.bias_init, -20.0, 20.0)
 
@@ -94,11 +96,12 @@ class TrainConfig:
         check_range("learning rate", self.lr, 0.0, 10.0, low_open=True)
         check_range("momentum", self.momentum, 0.0, 0.999)
         check_range("weight decay", self.weight_decay, 0.0, 1.0)
-        check_range("batch size", self.batch_size, 1, 100_000)
-        check_range("steps", self.steps, 1, 100_000)
+        check_whole("batch size", self.batch_size, 1, 100_000)
+        check_whole("steps", self.steps, 1, 100_000)
         check_range("gradient clipping threshold", self.grad_clip, 0.0, 1e6)
         check_choice("learning-rate schedule", self.schedule, SCHEDULE_NAMES)
-        check_range("record every", self.record_every, 1, 100_000)
+        check_whole("record every", self.record_every, 1, 100_000)
+        check_whole("seed", self.seed, 0, 2**31 - 1)
 
 
 def stable_hash(*configs: object) -> str:
