@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import data as data_mod
+from .caps import check_parameters
 from .config import DataConfig, ModelConfig, TrainConfig
 from .device import pick_device
 from .layers.dropout import InvertedDropout
@@ -204,6 +205,7 @@ class Trainer(Stepwise):
     ):
         if not callable(loss) and loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function; got {loss!r}")
+        check_parameters(sum(p.numel() for p in model.parameters()))
         self.train_cfg = train
         self.loss = loss
         self.classification = loss == "cross_entropy"

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from dlcore import Stepwise
+from dlcore.caps import CAPS
 from ui.results import STALL_SECONDS, SharedResults
 
 _LOG = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ class LiveRun:
     playing: bool = True
     frame: int = 0  # increases at every redraw: chart keys stay unique within a script run
     shared: bool = False  # share the finished run with every session asking for the same configs
-    error: str = ""  # set when training raised: the run ends with this message, the page goes on
+    error: str = ""  # set when training raised or ran over its cap: the run ends with this message
+    cpu_seconds: float = 0.0  # CPU time spent training this run (capped by dlcore.caps)
 
     @property
     def done(self) -> bool:
@@ -73,18 +75,26 @@ class LiveRun:
         ends this run with a message instead of reaching the browser as a traceback."""
         if self.error:
             return
+        start = time.thread_time()
         try:
             for trainer in self.trainers.values():
                 trainer.advance(steps)
         except Exception as err:  # noqa: BLE001 - any failure of a run is reported, never raised
             _LOG.exception("training failed for %s", self.key)
-            self.error = f"{type(err).__name__}: {err}"
-            self.playing = False
-            self.stop_leading()
+            self._stop(f"{type(err).__name__}: {err}")
+        self.cpu_seconds += time.thread_time() - start
+        if self.cpu_seconds > CAPS.max_run_cpu_seconds and not self.done:
+            self._stop(f"this experiment needs more than {CAPS.max_run_cpu_seconds:g} s of computing time, the most "
+                       "one run may take on a shared server; choose fewer steps, a smaller network or less data")
+
+    def _stop(self, error: str) -> None:
+        self.error = error
+        self.playing = False
+        self.stop_leading()
 
     def restart(self) -> None:
         self.stop_leading()
-        self.error = ""
+        self.error, self.cpu_seconds = "", 0.0
         self.trainers = self.factory()
         self.playing = True
 
@@ -183,7 +193,7 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
             results().publish(run.config_hash, run.trainers)
     _draw(placeholder, run, draw)
     if run.error:
-        st.error(f"This run stopped with an error: {run.error}. The charts show it up to there; "
+        st.error(f"This run stopped: {run.error}. The charts show it up to there; "
                  "press ↺ Restart or change a setting to train again.", icon="🛑")
     diverged = [f"**{name}** {t.message}" for name, t in run.trainers.items() if t.diverged]
     if diverged:

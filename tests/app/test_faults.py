@@ -28,7 +28,7 @@ def test_a_run_that_raises_ends_with_a_message_not_a_traceback(failing_training)
     at = app_at(PAGE)
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
-    assert any("stopped with an error" in e and "injected fault at step 57" in e for e in errors), errors
+    assert any("This run stopped: RuntimeError" in e and "injected fault at step 57" in e for e in errors), errors
     assert figures(at), "the charts of the steps before the fault are still drawn"
 
 
@@ -38,3 +38,14 @@ def test_after_a_fault_the_next_session_trains_normally(failing_training, monkey
     at = app_at(PAGE)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("finished" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_run_over_its_cpu_cap_stops_with_a_sentence_saying_what_to_lower(monkeypatch):
+    import ui.live
+    from dlcore.caps import Caps
+
+    monkeypatch.setattr(ui.live, "CAPS", Caps(max_run_cpu_seconds=0.05))
+    at = app_at(PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("needs more than 0.05 s of computing time" in e and "choose fewer steps" in e for e in errors), errors
