@@ -95,6 +95,8 @@ class TrainConfig:
         check_choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
         check_range("learning rate", self.lr, 0.0, 10.0, low_open=True)
         check_range("momentum", self.momentum, 0.0, 0.999)
+        check(self.optimizer != "nesterov" or self.momentum > 0,
+              "momentum must be above 0 for Nesterov: its look-ahead step is taken along the velocity")
         check_range("weight decay", self.weight_decay, 0.0, 1.0)
         check_whole("batch size", self.batch_size, 1, 100_000)
         check_whole("steps", self.steps, 1, 100_000)

@@ -227,6 +227,9 @@ class Trainer(Stepwise):
         modal = (InvertedDropout, nn.Dropout, *BATCH_NORMS)
         self._has_modes = any(isinstance(m, modal) for m in self.model.modules())
         self._batchnorms = [m for m in self.model.modules() if isinstance(m, BATCH_NORMS)]
+        if any(isinstance(m, nn.BatchNorm1d) for m in self._batchnorms) and min(train.batch_size, len(ds.y_train)) < 2:
+            raise ValueError("batch size must be at least 2 with BatchNorm: it normalises each feature by the "
+                             "mini-batch's mean and variance, and one example has no variance")
         self._params = list(self.model.parameters())
         n_probe = min(PROBE_SIZE, len(ds.y_train))  # training examples evaluated when recording
         self._eval_batch = (
