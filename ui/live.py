@@ -30,6 +30,7 @@ import streamlit as st
 
 from dlcore import Stepwise
 from dlcore.caps import CAPS
+from ui.controls import checked
 from ui.results import STALL_SECONDS, SharedResults
 
 _LOG = logging.getLogger(__name__)
@@ -113,9 +114,16 @@ def session(key: str, config_hash: str, factory: Callable[[], dict[str, Stepwise
     if not isinstance(run, LiveRun) or run.config_hash != config_hash:
         if isinstance(run, LiveRun):
             run.stop_leading()
+        # Building the runs can refuse a setting the configs alone could not judge (a network over
+        # the parameter cap, BatchNorm on one-example batches): a sentence on the page, no traceback.
+        factory = _checked_factory(factory)
         run = _shared_run(key, config_hash, factory) if shared else LiveRun(key, config_hash, factory(), factory)
         st.session_state[key] = run
     return run
+
+
+def _checked_factory(factory: Callable[[], dict[str, Stepwise]]) -> Callable[[], dict[str, Stepwise]]:
+    return lambda: checked(factory)
 
 
 def _shared_run(key: str, config_hash: str, factory) -> LiveRun:

@@ -49,3 +49,21 @@ def test_a_run_over_its_cpu_cap_stops_with_a_sentence_saying_what_to_lower(monke
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert any("needs more than 0.05 s of computing time" in e and "choose fewer steps" in e for e in errors), errors
+
+
+def test_a_setting_refused_while_building_the_runs_is_a_sentence_not_a_traceback():
+    """E.g. a network over the parameter cap: the Trainer refuses it when the run is built."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from ui import live
+
+        def refuse():
+            raise ValueError("this network has 9,999,999 parameters, more than the 2,000,000 allowed")
+
+        live.session("t.run", "some-hash", refuse, shared=True)
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "These settings can't run: this network has 9,999,999 parameters, more than the 2,000,000 allowed."]
