@@ -145,6 +145,51 @@ async def visit(port: int, page: str, query: str, timeout: float) -> Visit:
     return result
 
 
+async def leave_early(port: int, page: str, query: str, after: float) -> None:
+    """A student opens the page and closes the tab ``after`` seconds later, mid-run."""
+    async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                  max_size=None, open_timeout=30) as ws:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = page
+        await ws.send(msg.SerializeToString())
+        try:
+            async with asyncio.timeout(after):
+                while True:
+                    await ws.recv()
+        except TimeoutError:
+            pass
+
+
+def abandon(page: str, students: int = 20, after: float = 0.5, watch: float = 10.0, query: str = "",
+            server: Server | None = None) -> dict:
+    """``students`` sessions open ``page`` (distinct seeds, so each trains) and leave mid-run;
+    then the server's CPU use and thread count are sampled every second for ``watch`` seconds."""
+    if not 1 <= students <= MAX_STUDENTS:
+        raise ValueError(f"students must be between 1 and {MAX_STUDENTS}, got {students}")
+    own = server is None
+    server = server or Server().__enter__()
+    try:
+        idle_threads = server.threads()
+        queries = ["&".join(p for p in (query, f"seed={100 + i}") if p) for i in range(students)]
+
+        async def everyone() -> None:
+            await asyncio.gather(*(leave_early(server.port, page, q, after) for q in queries))
+
+        asyncio.run(everyone())
+        samples, last = [], server.cpu_seconds()
+        for second in range(1, int(watch) + 1):
+            time.sleep(1)
+            now = server.cpu_seconds()
+            samples.append({"second": second, "cpu_busy": now - last, "threads": server.threads()})
+            last = now
+    finally:
+        if own:
+            server.__exit__()
+    return {"page": page, "students": students, "left_after_s": after, "threads_before": idle_threads,
+            "samples": samples}
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(v for v in values if v == v)
     if not values:
@@ -202,8 +247,19 @@ def main(argv: list[str] | None = None) -> dict:
                         help="same: everyone opens the same link; distinct: seed=1…N, nothing to share")
     parser.add_argument("--query", default="", help="extra query string, e.g. 'lr=0.1&steps=200'")
     parser.add_argument("--timeout", type=float, default=300, help="seconds each session may take")
+    parser.add_argument("--abandon", type=float, default=None, metavar="SECONDS",
+                        help="every student leaves this many seconds after opening the page; then the server's "
+                             "CPU and threads are watched for 10 s")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.abandon is not None:
+        result = abandon(args.page, args.students, args.abandon, query=args.query)
+        print(json.dumps(result, indent=2) if args.json else "\n".join(
+            [f"{result['students']} students left /{result['page']} after {result['left_after_s']} s; "
+             f"server threads before: {result['threads_before']}"]
+            + [f"  +{s['second']:>2} s: CPU busy {s['cpu_busy']:.2f} s/s, {s['threads']} threads"
+               for s in result["samples"]]))
+        return result
     result = run(args.page, args.students, args.seeds, args.query, args.timeout)
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "visits"}, indent=2))

@@ -53,3 +53,10 @@ def test_the_same_link_opened_together_is_trained_once_and_shows_the_same_number
     # Whoever trained it drew its frames; the two who waited drew the finished run once each.
     assert updates[:2] == [per_frame, per_frame]
     assert updates[2] <= (MAX_FRAMES + 1) * per_frame
+
+
+def test_students_who_leave_mid_run_leave_no_thread_spinning(server, alone):
+    result = classroom.abandon(PAGE, students=5, after=0.3, watch=10, query="steps=400", server=server)
+    last = result["samples"][-3:]
+    assert all(s["threads"] <= result["threads_before"] + 2 for s in last), result
+    assert all(s["cpu_busy"] < 0.2 for s in last), result  # seconds of CPU per second: idle
