@@ -1,0 +1,68 @@
+"""What one page view costs the server once the run is trained: ``python -m tools.redraw``.
+
+For every page of the catalog, a first session trains the default experiment (through AppTest,
+in this process); then further sessions open the same page and get the finished run from the
+shared results, so their script run is the cost of drawing the page: every chart, table and
+paragraph once. Printed per page: the median CPU milliseconds of those views, and how many
+charts one view draws. Pages whose runs are not shared (their own trainers) retrain on every
+view, and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from dlcore.catalog import all_concepts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def view(page: str) -> tuple[float, int]:
+    """(CPU seconds of one session opening ``page`` through the frame, charts drawn)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    start = time.process_time()
+    at.switch_page(page).run()
+    cpu = time.process_time() - start
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].value}")
+    return cpu, len(at.get("plotly_chart"))
+
+
+def measure(repeats: int = 3) -> dict[str, dict]:
+    out = {}
+    for concept in all_concepts():
+        first, charts = view(concept.page)  # trains (and shares the finished run, where the page does)
+        views = [view(concept.page)[0] for _ in range(repeats)]
+        median = statistics.median(views)
+        out[concept.title] = {"first_view_cpu_ms": first * 1000, "view_cpu_ms": median * 1000, "charts": charts,
+                              "shared": median < 0.5 * first}
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    from dlcore import limit_threads
+
+    limit_threads()
+    result = measure(args.repeats)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return result
+    print(f"{'page':<34}{'first view':>12}{'later views':>13}{'charts':>8}  ms of CPU")
+    for title, r in result.items():
+        note = "" if r["shared"] else "  (retrains: runs not shared)"
+        print(f"{title:<34}{r['first_view_cpu_ms']:>12.0f}{r['view_cpu_ms']:>13.0f}{r['charts']:>8}{note}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
