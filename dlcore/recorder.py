@@ -202,6 +202,23 @@ class Recorder:
     def steps(self) -> np.ndarray:
         return np.array([r.step for r in self.records], dtype=np.int64)
 
+    def rows(self) -> list[dict]:
+        """Every record as one flat row (for a CSV): the step, the losses and accuracies, and per
+        layer its gradient norm, update ratio, weight norm and activation mean, std, dead and
+        saturated fractions."""
+        out = []
+        for r in self.records:
+            row = {"step": r.step, "train_loss": r.train_loss, "val_loss": r.val_loss,
+                   "train_acc": r.train_acc, "val_acc": r.val_acc}
+            for s in r.layers:
+                row |= {f"{s.name}: grad_norm": s.grad_norm, f"{s.name}: update_ratio": s.update_ratio,
+                        f"{s.name}: weight_norm": s.weight_norm}
+                if s.act is not None:
+                    row |= {f"{s.name}: act_{k}": getattr(s.act, k)
+                            for k in ("mean", "std", "dead_frac", "saturated_frac")}
+            out.append(row)
+        return out
+
 
 def grad_norm_per_layer(layers) -> list[float]:
     """‖∂L/∂W‖ of each layer, over its weight matrices (0 where no gradient has been computed).

@@ -19,12 +19,17 @@ only read the trained networks (a page that must switch a network's mode works o
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sized
+from functools import lru_cache
 
 import streamlit as st
 
 from dlcore import stable_hash
+from dlcore.config import DataConfig, ModelConfig, TrainConfig
 from dlcore.experiments import Comparison
+from dlcore.export import mlp_script
 from ui import live
 from ui.controls import Controls, checked
 from ui.runtime import device
@@ -50,3 +55,44 @@ def results_table(run: live.LiveRun, label: str = "run", gap: bool = False) -> N
         table["gap"] = [round(r.val_loss - r.train_loss, 3) for r in last.values()]
     table["validation accuracy"] = [round(r.val_acc, 3) for r in last.values()]
     st.dataframe(table, hide_index=True)
+
+
+def play(run: live.LiveRun, draw: Callable[[live.LiveRun], None]) -> None:
+    """``live.play`` and, under it, the downloads: each run as a PyTorch script, the numbers as CSV."""
+    live.play(run, draw)
+    downloads(run)
+
+
+@lru_cache(maxsize=64)
+def _script(data: DataConfig, model: ModelConfig, train: TrainConfig, title: str) -> str:
+    return mlp_script(data, model, train, title=title)
+
+
+def recorded_csv(run: live.LiveRun) -> str:
+    """Every run's recorded numbers, one row per run and recorded step."""
+    rows = [{"run": name} | row for name, t in run.trainers.items() for row in t.recorder.rows()]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def downloads(run: live.LiveRun) -> None:
+    """Take the experiment home: any run as a self-contained PyTorch script that trains it again
+    (same seed, same numbers), and every recorded number as a CSV."""
+    with st.expander("⬇ Take this experiment with you: a PyTorch script, the numbers as CSV"):
+        cols = st.columns([2, 1, 1])
+        label = cols[0].selectbox("Run", list(run.trainers), key=f"{run.key}.export")
+        trainer = run.trainers[label]
+        slug = run.key.split(".")[0]
+        cols[1].download_button(
+            "PyTorch script (.py)", _script(trainer.data_cfg, trainer.model_cfg, trainer.train_cfg, label),
+            file_name=f"{slug}-{label}.py".replace(" ", "_").replace("=", ""), mime="text/x-python",
+            key=f"{run.key}.script", width="stretch")
+        cols[2].download_button("Recorded numbers (.csv)", recorded_csv(run), file_name=f"{slug}.csv",
+                                mime="text/csv", key=f"{run.key}.csv", width="stretch")
+        st.caption("The script needs only torch and numpy: it rebuilds the data, the network, its "
+                   "initialization, the optimizer, the schedule, the batch order and the dropout masks, and "
+                   "prints the same losses as this page.")
