@@ -7,7 +7,8 @@ from dlcore.catalog import SECTIONS
 st.set_page_config(page_title="DL Fundamentals Lab", page_icon="🧠", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
-pages = {"Start": [home]} | {
+review = st.Page("pages/review.py", title="Review deck", icon="🃏")
+pages = {"Start": [home, review]} | {
     section: [st.Page(c.page, title=c.title, icon=c.icon) for c in concepts] for section, concepts in SECTIONS.items()
 }
 # Widget state is dropped when a page stops drawing the widget; "projector" is plain state kept

@@ -35,3 +35,12 @@ def test_page_opens_trains_and_draws(page: Page, app_url, screenshot_dir, concep
     expect(charts(page).nth(2)).to_be_visible()  # at least three charts have drawn traces
     page.wait_for_timeout(1000)
     page.screenshot(path=screenshot_dir / f"{concept.slug}.png", full_page=True, timeout=120_000)
+
+
+def test_review_deck_reveals_an_answer(page: Page, app_url, screenshot_dir):
+    open_concept(page, app_url, "Review deck")
+    page.get_by_role("button", name="Show the answer").click()
+    expect(page.get_by_role("button", name="✅ Knew it")).to_be_visible()
+    expect(page.get_by_text("Open the live demo").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "review.png", full_page=True)
