@@ -64,6 +64,10 @@ SECTIONS: dict[str, list[Concept]] = {
         Concept("losses", "Loss functions", "📉", "loss",
                 "MSE, MAE and Huber against outliers; cross-entropy vs MSE on a sigmoid; focal loss; KL."),
     ],
+    "Architectures": [
+        Concept("autoencoder", "Autoencoders", "🗜️", "ae",
+                "A 2-D bottleneck on the digits against PCA: codes, latent walk, denoising, VAE, anomalies."),
+    ],
 }
 
 
