@@ -153,15 +153,25 @@ def _shared_run(key: str, config_hash: str, factory) -> LiveRun:
 
 
 def play(run: LiveRun, draw: Callable[[LiveRun], None], step_size: int = 10) -> None:
-    """The buttons, then the run drawn as it trains: the close of every live experiment."""
-    controls(run, step_size)
+    """The buttons, then the run drawn as it trains: the close of every live experiment.
+
+    While the run plays, the buttons are those of a playing run (Pause enabled); when it finishes
+    within this script run they are replaced by those of a finished one, so what is enabled
+    always matches the run (the playing set has its own keys: a key may appear once per run)."""
+    slot = st.empty()
+    playing = run.playing and not run.done
+    with slot.container():
+        controls(run, step_size, suffix=".playing" if playing else "")
     stream(run, draw)
+    if playing:
+        with slot.container():
+            controls(run, step_size)
 
 
-def controls(run: LiveRun, step_size: int = 10) -> None:
+def controls(run: LiveRun, step_size: int = 10, suffix: str = "") -> None:
     """Play / Pause / Step / Restart. The buttons act in callbacks, before the page redraws,
     so each button's enabled state always matches the run."""
-    key = run.key
+    key = run.key + suffix
     cols = st.columns(4)
     cols[0].button("▶ Play", key=f"{key}.play", on_click=_set_playing, args=(run, True),
                    disabled=run.playing or run.done, width="stretch")
