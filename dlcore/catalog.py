@@ -67,6 +67,8 @@ SECTIONS: dict[str, list[Concept]] = {
     "Architectures": [
         Concept("autoencoder", "Autoencoders", "🗜️", "ae",
                 "A 2-D bottleneck on the digits against PCA: codes, latent walk, denoising, VAE, anomalies."),
+        Concept("transformer", "Transformers", "🔭", "tf",
+                "Self-attention written out: an encoder learns to reverse digits; attention maps, positions, √d, T²."),
     ],
 }
 
