@@ -63,6 +63,10 @@ SECTIONS: dict[str, list[Concept]] = {
                 "Weight decay (AdamW) and early stopping on a network built to over-fit."),
         Concept("losses", "Loss functions", "📉", "loss",
                 "MSE, MAE and Huber against outliers; cross-entropy vs MSE on a sigmoid; focal loss; KL."),
+        Concept("augmentation", "Data augmentation", "🔀", "aug",
+                "Shifts, rotations, noise, cutout, mixup, CutMix, label smoothing: robustness and calibration."),
+        Concept("practical_tips", "Debugging a training run", "🩺", "dbg",
+                "Broken runs to fix: unscaled inputs, bad learning rates, softmax twice, zero_grad, eval(), NaNs."),
     ],
     "Architectures": [
         Concept("autoencoder", "Autoencoders", "🗜️", "ae",

@@ -58,9 +58,13 @@ def style(fig: go.Figure, title: str, height: int = 380, **layout) -> go.Figure:
 
 
 def line(x, y, label: str, i: int, dash: str | None = None, **extra) -> dict:
-    """One line trace in the colour of run ``i``."""
-    return dict(type="scatter", x=np.asarray(x), y=np.asarray(y, dtype=np.float32), name=label, mode="lines",
-                line=dict(color=color(i), width=3, dash=dash), **extra)
+    """One line trace in the colour of run ``i``. A line of three points or fewer (a run that
+    diverged at once) gets markers too: a single point drawn as a line alone would not show."""
+    y = np.asarray(y, dtype=np.float32)
+    short = len(y) <= 3
+    return dict(type="scatter", x=np.asarray(x), y=y, name=label, mode="lines+markers" if short else "lines",
+                line=dict(color=color(i), width=3, dash=dash), **({"marker": dict(size=10)} if short else {}),
+                **extra)
 
 
 def axis(title: str, log: bool = False, **extra) -> dict:
@@ -102,6 +106,16 @@ def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch
         xaxis=dict(title=dict(text="epoch (passes over the training set)" if per_epoch else "step")),
         yaxis=axis("cross-entropy loss" if is_loss else "accuracy", log=is_loss),
     ))
+
+
+def run_curves(trainers: Mapping[str, Trainer], metric: str = "loss") -> go.Figure:
+    """``loss_curves`` with one legend entry per run (its validation line), the legend below."""
+    fig = loss_curves(trainers, metric=metric)
+    for trace in fig.data:
+        run, split = trace.name.rsplit(" — ", 1)
+        trace.update(name=run, showlegend=split != "train")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=120), height=460)
+    return fig
 
 
 def layer_series(trainers: Mapping[str, Trainer], attribute: str, title: str, y_title: str,
