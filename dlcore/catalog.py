@@ -69,6 +69,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "Broken runs to fix: unscaled inputs, bad learning rates, softmax twice, zero_grad, eval(), NaNs."),
     ],
     "Architectures": [
+        Concept("cnn", "Convolutional networks", "🖼️", "cnn",
+                "A CNN and an MLP on shifted digits: weight sharing, equivariance, pooling, receptive fields."),
         Concept("autoencoder", "Autoencoders", "🗜️", "ae",
                 "A 2-D bottleneck on the digits against PCA: codes, latent walk, denoising, VAE, anomalies."),
         Concept("transformer", "Transformers", "🔭", "tf",
