@@ -26,7 +26,7 @@ INIT_NAMES = (
     "he_normal",
 )
 NORM_NAMES = ("none", "batch", "layer")
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULE_NAMES = ("constant", "step", "cosine", "warmup_cosine")
 
 
@@ -80,7 +80,7 @@ class ModelConfig:
 class TrainConfig:
     """How the network is trained: optimizer, step size, batches and for how long."""
 
-    optimizer: str = "adam"  # sgd, momentum, nesterov, rmsprop, adam, adamw (torch.optim classes)
+    optimizer: str = "adam"  # sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (torch.optim classes)
     lr: float = 0.01  # learning rate
     momentum: float = 0.9  # momentum / nesterov: velocity decay; adam: beta1
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)

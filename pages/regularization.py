@@ -4,9 +4,13 @@ from dataclasses import replace
 
 import streamlit as st
 
+from dlcore import stable_hash
 from dlcore.experiments import Comparison
+from dlcore.labs import regularization as reg
 from dlcore.labs.regularization import REGULARIZATION, WEIGHT_DECAYS, early_stopping
-from ui import charts, comparison, live, page
+from ui import charts, live, page
+from ui.controls import checked
+from ui.runtime import device
 
 PAGE, DECAYS = "regularization", ["0", "0.01", "0.1", "0.3", "0.5", "1"]
 base = REGULARIZATION
@@ -21,19 +25,30 @@ cols = st.columns(4)
 with cols[0]:
     noise = c.slider("noise", "Noise", 0.0, 1.0, default=base.data.noise, step=0.1)
 with cols[1]:
-    steps = c.select_slider("steps", "Steps", [100, 200, 300, 400], default=base.train.steps)
+    steps = c.select_slider("steps", "Steps", [100, 200, 300, 400, 1000, 2000], default=base.train.steps)
 with cols[2]:
     patience = c.slider("patience", "Early-stopping patience (evaluations)", 1, 10, default=3, step=1,
                         help="Stop once the validation loss has not improved for this many evaluations in a row.")
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+random = c.toggle("random", "Random training labels (Zhang et al. 2017)", default=False,
+                  help="Deal the training labels out at random: nothing is left to learn, only to memorise.")
 c.publish()
+if random:
+    st.info("**Random labels.** Every training label was dealt out at random (the validation labels are "
+            "true). Use 2,000 steps and λ = 0: the network still fits the training set — the training "
+            "accuracy passes 95 % — while the validation accuracy stays near chance (50 %).", icon="🎲")
 
 decays = sorted(float(w) for w in chosen)
-run = comparison.start(c, lambda: Comparison.over(
+if not decays:
+    st.info("Pick at least one weight decay above to train.")
+    st.stop()
+comp = checked(lambda: Comparison.over(
     replace(base.data, noise=noise, seed=seed), base.model, replace(base.train, steps=steps, seed=seed),
     "train.weight_decay", decays, [f"λ = {w:g}" for w in decays],
-), selected=decays, empty="Pick at least one weight decay above to train.")
+))
+run = live.session(f"{c.page}.run", stable_hash(comp) + ("-random" if random else ""),
+                   lambda: reg.trainers(comp, random, device()))
 
 
 def draw(run: live.LiveRun) -> None:
@@ -58,10 +73,13 @@ def draw(run: live.LiveRun) -> None:
                 for k, t in trainers.items()}
         charts.show(charts.lines(gaps, "Generalization gap: validation − train loss", "step", "loss gap"),
                     f"reg.gap.{f}")
+    accs = {k: t.recorder.records[-1] for k, t in trainers.items()}
     st.dataframe({"run": [r[0] for r in rows], "best step": [int(r[1]) for r in rows],
                   "best validation loss": [round(float(r[2]), 3) for r in rows],
                   f"stops at (patience {patience})": [str(r[3]) for r in rows],
-                  "validation loss at the end": [round(float(r[4]), 3) for r in rows]}, hide_index=True)
+                  "validation loss at the end": [round(float(r[4]), 3) for r in rows],
+                  "train accuracy": [round(a.train_acc, 3) for a in accs.values()],
+                  "validation accuracy": [round(a.val_acc, 3) for a in accs.values()]}, hide_index=True)
 
 
 live.play(run, draw)

@@ -9,19 +9,33 @@ from dlcore.labs import vanishing_gradients as vg
 from dlcore.labs.vanishing_gradients import VANISHING_GRADIENTS
 from ui import charts, comparison, live, page
 from ui.charts import vanishing_gradients as vgc
+from ui.controls import checked
 
 PAGE, base = "vanishing_gradients", VANISHING_GRADIENTS
 ACTS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}
 INITS = {"auto": "auto (Xavier; He for ReLU)", "xavier_normal": "Xavier normal", "he_normal": "He normal",
          "small_normal": "small N(0, 0.01²)", "large_normal": "large N(0, 1)"}
 NORMS = {"none": "none", "batch": "BatchNorm", "layer": "LayerNorm"}
-OPTS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+OPTS = {"sgd": "SGD", "momentum": "SGD + momentum", "adagrad": "Adagrad", "adam": "Adam"}
 LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 DEFAULT = dict(act=base.model.activation, depth=base.model.depth, width=base.model.width, init=base.model.init,
                norm="none", residual=False, opt=base.train.optimizer, lr=base.train.lr, clip=False, clip_at=1.0)
 EXPLODING = dict(DEFAULT, act=vg.EXPLODING_MODEL.activation, depth=vg.EXPLODING_MODEL.depth,
                  init=vg.EXPLODING_MODEL.init, opt=vg.EXPLODING_TRAIN.optimizer, lr=vg.EXPLODING_TRAIN.lr,
                  clip=True, clip_at=vg.EXPLODING_TRAIN.grad_clip)
+
+
+SCALE_LINES = {"biases 0": False, "biases cancel the ½ mean": True}
+
+
+@st.cache_data(max_entries=64)
+def scaled(s: float, centred: bool, seed: int) -> np.ndarray:
+    return vg.gradient_norms_at_scale(s, centred, seed=seed)
+
+
+@st.cache_data(max_entries=16)
+def sweep(centred: bool, seed: int) -> np.ndarray:
+    return vg.scale_sweep(centred=centred, seed=seed)
 
 
 def load(preset: dict) -> None:
@@ -113,5 +127,29 @@ def draw(run: live.LiveRun) -> None:
 live.play(run, draw)
 
 page.section(PAGE, "Why it happens: a product of depth factors")
+
+# --- Can larger weights rescue sigmoid? ---------------------------------------------------------
+st.subheader("Can larger weights rescue sigmoid?")
+st.markdown(page.prose(PAGE)["Can larger weights rescue sigmoid?"])
+cols = st.columns(2)
+with cols[0]:
+    scale = c.slider("s", "Weight scale s (hidden weights ~ N(0, s²/n_in))", 0.5, 20.0, default=4.0, step=0.5)
+with cols[1]:
+    centred = c.toggle("centre", "Biases cancel sigmoid's ½ mean (b = −½·W·1)", default=False)
+c.publish()
+norms = checked(lambda: scaled(scale, centred, seed))
+here = {lab: vg.gradient_gap(scaled(scale, cen, seed)) for lab, cen in SCALE_LINES.items()}
+left, right = st.columns(2)
+with left:
+    charts.show(vgc.scale_sweep(vg.SCALES, {lab: sweep(cen, seed) for lab, cen in SCALE_LINES.items()}, scale, here),
+                "vg.scale.sweep")
+with right:
+    profile = vg.LayerProfile(0, tuple(f"layer {i + 1}" for i in range(len(norms) - 1)) + ("output",), norms,
+                              np.full(len(norms), np.nan))
+    charts.show(vgc.layer_lines({f"s = {scale:g}": profile}, "grad_norm", "Gradient norm per layer at initialization",
+                                "‖∂L/∂W‖"), "vg.scale.layers")
+st.caption(f"At s = {scale:g}{' with mean-cancelling biases' if centred else ''}: layer 1 gets "
+           f"10^{-vg.gradient_gap(norms):.1f} of layer {vg.SCALE_MODEL.depth}'s gradient.")
+
 page.section(PAGE, "Remedies, and what each one fixes")
 page.footer(PAGE)

@@ -5,8 +5,9 @@ Regression, for a residual r = prediction − target:
 - MSE  ``r²``: the gradient ``2r`` grows with the error, so a few large errors (outliers) dominate.
 - MAE  ``|r|``: the gradient is ``sign(r)``, the same size for every error: robust, but not smooth
   at 0 and it never slows down near the minimum.
-- Huber (δ) ``½r²`` if ``|r| ≤ δ`` else ``δ(|r| − ½δ)``: MSE near 0, MAE-like beyond δ; its
-  gradient is r clipped to [−δ, δ]. (PyTorch's ``huber_loss``; ``smooth_l1_loss`` is Huber/δ.)
+- Huber (δ) ``½r²`` if ``|r| ≤ δ`` else ``δ|r| − ½δ²``: half of MSE near 0 (gradient r, not
+  2r) and a line of slope δ beyond δ (MAE scaled by δ); its gradient is r clipped to [−δ, δ].
+  (PyTorch's ``huber_loss``; ``smooth_l1_loss`` is Huber/δ.)
 
 Classification, for a logit z and a label y ∈ {0, 1} with p = σ(z):
 

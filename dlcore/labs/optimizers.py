@@ -7,11 +7,15 @@ The update rules (g = ∇L, η = learning rate), as ``torch.optim`` implements t
   (PyTorch's form: the velocity sums raw gradients and η multiplies it at the end; the
   textbook's v ← μ·v + η·g is the same when η is constant.)
 - Nesterov:   b ← μ·b + g;            θ ← θ − η·(g + μ·b)   (the look-ahead, rewritten in θ)
-- RMSProp:    v ← α·v + (1 − α)·g²;   θ ← θ − η·g / (√v + ε)      (α = 0.99)
+- Adagrad:    G ← G + g²;             θ ← θ − η·g / (√G + ε)   (G sums every squared gradient
+  so far, so each coordinate's step only shrinks; Duchi, Hazan & Singer 2011)
+- RMSProp:    v ← α·v + (1 − α)·g²;   θ ← θ − η·g / (√v + ε)      (α = 0.99; v starts at 0, as in
+  PyTorch, so the first step is η·|g|/√((1 − α)·g²) = 10·η per coordinate; TF1 started v at 1)
 - Adam:       m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²
               m̂ = m / (1 − β₁ᵗ);      v̂ = v / (1 − β₂ᵗ);      θ ← θ − η·m̂ / (√v̂ + ε)
-- AdamW:      Adam, plus θ ← θ·(1 − η·λ) applied directly to the weights (decoupled decay).
-  Adam's ``weight_decay`` instead adds λ·θ to g, so the decay is divided by √v̂ like any gradient.
+- AdamW:      θ ← θ·(1 − η·λ), then the Adam step (PyTorch applies the decay first; decoupled
+  decay). Adam's ``weight_decay`` instead adds λ·θ to g, so the decay is divided by √v̂ like any
+  gradient.
 
 With m and v started at zero, the early averages are biased towards zero: after one step
 m = (1 − β₁)·g and v = (1 − β₂)·g². The corrections undo exactly that, so Adam's first step is
@@ -55,6 +59,7 @@ LABELS = {
     "sgd": "SGD",
     "momentum": "Momentum",
     "nesterov": "Nesterov",
+    "adagrad": "Adagrad",
     "rmsprop": "RMSProp",
     "adam": "Adam",
     "adamw": "AdamW",
@@ -173,18 +178,19 @@ SURFACES: dict[str, Surface] = {
     for s in (
         Surface("quadratic", "Ill-conditioned quadratic", "f = 0.05·x² + 5·y²", _quadratic,
                 (-4.0, 4.0), (-1.5, 1.5), ((0.0, 0.0),), 0.0, (-3.5, 1.0),
-                dict(sgd=0.18, momentum=0.05, nesterov=0.05, rmsprop=0.03, adam=0.1, adamw=0.1)),
+                dict(sgd=0.18, momentum=0.05, nesterov=0.05, adagrad=0.3, rmsprop=0.03, adam=0.1, adamw=0.1)),
         Surface("rosenbrock", "Rosenbrock valley", "f = (1 − x)² + 100·(y − x²)²", _rosenbrock,
                 (-2.0, 2.0), (-1.0, 3.0), ((1.0, 1.0),), 0.0, (-1.2, 1.0),
-                dict(sgd=0.001, momentum=0.0002, nesterov=0.0002, rmsprop=0.01, adam=0.2, adamw=0.2),
+                dict(sgd=0.001, momentum=0.0002, nesterov=0.0002, adagrad=0.5, rmsprop=0.01, adam=0.2, adamw=0.2),
                 steps=300),
         Surface("saddle", "Saddle point", "f = x² − y² + y⁴/4", _saddle,
                 (-2.0, 2.0), (-2.0, 2.0), ((0.0, math.sqrt(2)), (0.0, -math.sqrt(2))), -1.0, (-1.8, 0.05),
-                dict(sgd=0.05, momentum=0.02, nesterov=0.02, rmsprop=0.01, adam=0.05, adamw=0.05)),
+                dict(sgd=0.05, momentum=0.02, nesterov=0.02, adagrad=0.1, rmsprop=0.01, adam=0.05, adamw=0.05)),
         Surface("himmelblau", "Several minima (Himmelblau)", "f = (x² + y − 11)² + (x + y² − 7)²", _himmelblau,
                 (-5.0, 5.0), (-5.0, 5.0),
                 ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)), 0.0,
-                (-0.3, -0.9), dict(sgd=0.01, momentum=0.002, nesterov=0.002, rmsprop=0.05, adam=0.1, adamw=0.1)),
+                (-0.3, -0.9),
+                dict(sgd=0.01, momentum=0.002, nesterov=0.002, adagrad=0.3, rmsprop=0.05, adam=0.1, adamw=0.1)),
     )
 }
 
@@ -198,7 +204,7 @@ class DescentConfig:
     """
 
     surface: str = "quadratic"
-    optimizer: str = "sgd"  # sgd, momentum, nesterov, rmsprop, adam, adamw
+    optimizer: str = "sgd"  # sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
     lr: float = 0.1
     x0: float = -3.5
     y0: float = 1.0
@@ -354,14 +360,15 @@ class AdamTrace:
     betas: tuple[float, float]
 
 
-def adam_trace(surface: str, lr: float, x0: float, y0: float, steps: int = 30,
-               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> AdamTrace:
-    """Run ``torch.optim.Adam`` on a surface and read m, v (and their corrections) after each step."""
+def adam_trace(surface: str, lr: float, x0: float, y0: float, steps: int = 30, beta1: float = 0.9) -> AdamTrace:
+    """Run the app's Adam (``make_optimizer``: β₂ = 0.999, ε = 1e-8) on a surface and read m, v
+    (and their corrections) after each step. β₁ is ``TrainConfig.momentum``."""
     s = SURFACES[surface]
     check_range("learning rate", lr, 0.0, 10.0, low_open=True)
     check_range("steps", steps, 1, 1000)
     theta = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)  # (2,)
-    opt = torch.optim.Adam([theta], lr=lr, betas=betas, eps=eps)
+    opt = make_optimizer(TrainConfig(optimizer="adam", lr=lr, momentum=beta1), [theta])
+    betas, eps = opt.param_groups[0]["betas"], opt.param_groups[0]["eps"]
     b1, b2 = betas
     rows: dict[str, list] = {k: [] for k in ("step", "grad", "m", "v", "m_hat", "v_hat", "delta", "uncorrected")}
     for _ in range(steps):
@@ -389,7 +396,7 @@ def adam_trace(surface: str, lr: float, x0: float, y0: float, steps: int = 30,
 
 # ------------------------------------------------------------------ the page's default run
 # Each optimizer with a learning rate in its own good range (Adam's 0.003 would stall SGD).
-OPTIMIZER_LRS = dict(sgd=0.1, momentum=0.01, nesterov=0.01, rmsprop=0.001, adam=0.003, adamw=0.003)
+OPTIMIZER_LRS = dict(sgd=0.1, momentum=0.01, nesterov=0.01, adagrad=0.03, rmsprop=0.001, adam=0.003, adamw=0.003)
 OPTIMIZERS = Comparison(
     DataConfig(name="digits", n_samples=1797),
     ModelConfig(depth=2, width=64),
@@ -402,3 +409,17 @@ def default_experiment(device) -> tuple:
     """The page's two experiments: every optimizer on the quadratic surface, then on the digits."""
     paths = race("quadratic", SURFACES["quadratic"].lrs)
     return paths, run_all(OPTIMIZERS.trainers(device))
+
+
+def adagrad_steps(surface: str, lr: float, x0: float, y0: float, steps: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Adagrad (built by ``make_optimizer``) on a surface: each step's |Δθ| per coordinate and the
+    accumulated sum of squared gradients G read from ``optimizer.state[θ]["sum"]``, both (steps, 2)."""
+    d = Descent(DescentConfig(surface, "adagrad", lr, x0, y0, steps))
+    deltas, sums = [], []
+    for _ in range(steps):
+        before = d.theta.detach().clone()
+        if not d.advance(1) or d.status == "diverged":
+            break
+        deltas.append((d.theta.detach() - before).abs().numpy())
+        sums.append(d.optimizer.state[d.theta]["sum"].detach().numpy().copy())
+    return np.array(deltas).reshape(-1, 2), np.array(sums).reshape(-1, 2)

@@ -6,6 +6,10 @@
   two are the same thing. Smaller weights mean a smoother function that fits noise less.
 - **Early stopping** watches the validation loss and keeps the best checkpoint; it gives up once
   the loss has not improved for ``patience`` evaluations in a row.
+- **Memorising random labels** (Zhang et al., 2017, "Understanding deep learning requires
+  rethinking generalization"): the same over-fitting network fits training labels that were
+  shuffled at random — there is nothing to learn, so what it fits is pure memory, and the
+  validation accuracy stays at chance. Capacity alone does not explain why networks generalize.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import torch
 
+from .. import data as data_mod
 from ..experiments import OVERFITTING, Comparison, run_all
+from ..trainer import MLPTrainer
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,43 @@ def early_stopping(val_losses: np.ndarray, patience: int, min_delta: float = 0.0
             if waited >= patience:
                 return EarlyStop(best, i, True)
     return EarlyStop(best, len(val_losses) - 1, False)
+
+
+def shuffle_labels(ds: data_mod.Dataset, seed: int = 0) -> data_mod.Dataset:
+    """The same data set with random *training* labels (a seeded generator): within each true
+    class, the examples are dealt out in random order to the classes 0, 1, …, K−1 in turn. So
+    the new labels are split evenly between the classes, and they carry no information about the
+    true ones — even on these 100 points, not only on average — let alone about x. Validation
+    labels stay true.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    y = ds.y_train.clone()
+    offset = 0
+    for c in range(ds.n_classes):
+        idx = torch.nonzero(ds.y_train == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=generator)]
+        y[idx] = (torch.arange(len(idx)) + offset) % ds.n_classes
+        offset += len(idx)
+    return replace(ds, y_train=y)
+
+
+def trainers(comparison: Comparison, random_labels: bool = False, device=None) -> dict[str, MLPTrainer]:
+    """``comparison.trainers(device)``, or with ``random_labels`` the same runs on shuffled
+    training labels (each variant's data shuffled by its own data seed)."""
+    if not random_labels:
+        return comparison.trainers(device)
+    datasets: dict = {}
+    out = {}
+    for label, (d, m, t) in comparison.configs().items():
+        if d not in datasets:
+            datasets[d] = shuffle_labels(data_mod.load(d), d.seed)
+        out[label] = MLPTrainer(d, m, t, device=device, dataset=datasets[d])
+    return out
+
+
+def label_agreement(ds: data_mod.Dataset, shuffled: data_mod.Dataset) -> float:
+    """The share of training examples whose shuffled label still equals the true one."""
+    return float((ds.y_train == shuffled.y_train).float().mean())
 
 
 # Weight decay on the over-fitting set-up shared with Dropout, with AdamW's decoupled decay.

@@ -23,10 +23,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from .. import data as data_mod
 from ..config import DataConfig, ModelConfig, TrainConfig
 from ..experiments import Comparison, run_all
+from ..models.mlp import build
 from ..recorder import Recorder
-from ..trainer import MLPTrainer
+from ..trainer import MLPTrainer, Trainer
 
 # log10 of a zero norm is -inf; such values are shown at this floor instead (below any real
 # float32 gradient of these networks, so the colour says "nothing arrives").
@@ -176,3 +178,48 @@ VANISHING_GRADIENTS = Comparison(
 
 def default_experiment(device) -> dict:
     return run_all(VANISHING_GRADIENTS.trainers(device))
+
+
+# ------------------------------------------------------------- can larger weights rescue sigmoid?
+# Each sigmoid layer scales the backward signal by about s²·E[σ′(z)²] (weights of std s/√n), and
+# E[σ′(z)²] falls only like 1/s once z is spread wide, so a large enough s crosses 1. Xavier is
+# s ≈ 1 and He s ≈ √2: far below it. Cancelling sigmoid's ½ mean with the biases
+# (b = −½·W·1) turns the network into a tanh network, since σ(x) = ½ + ½·tanh(x/2): with
+# u = tanh(z/2), the next layer's u is tanh(¼·W·u) — a tanh network with weight scale s/4.
+# (Pennington, Schoenholz & Ganguli 2017; Schoenholz et al. 2017.)
+SCALE_MODEL = ModelConfig(depth=20, width=64, activation="sigmoid")
+SCALES = (0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0)
+
+
+def scale_weights(net, s: float, centred: bool, seed: int = 0) -> None:
+    """Redraw every hidden ``Linear`` weight as N(0, s²/n_in) (a seeded generator) and set its
+    bias to 0 — or, with ``centred``, to −½·Σ_j W_ij for blocks after the first, which cancels
+    the ½ mean of the sigmoid outputs they receive. The head keeps its Xavier weights."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for i, block in enumerate(net.blocks):
+            w = block.linear.weight  # (n_out, n_in)
+            w.copy_(torch.randn(w.shape, generator=generator) * s / math.sqrt(w.shape[1]))
+            block.linear.bias.copy_(-0.5 * w.sum(dim=1) if centred and i > 0 else torch.zeros(w.shape[0]))
+
+
+def gradient_norms_at_scale(s: float, centred: bool = False, model: ModelConfig = SCALE_MODEL,
+                            data: DataConfig | None = None, seed: int = 0, dataset=None) -> np.ndarray:
+    """‖∂L/∂W_l‖ of every layer (hidden layers, then the output) of the untrained network whose
+    hidden weights have std s/√n_in, on its first mini-batch: the trainer's step-0 record."""
+    if not 0 < s <= 100:
+        raise ValueError(f"the weight scale s must be in (0, 100], got {s:g}")
+    data = data or VANISHING_GRADIENTS.data
+    ds = dataset or data_mod.load(replace(data, seed=seed))
+    net = build(ds.n_features, ds.n_classes, model, seed=seed)
+    scale_weights(net, s, centred, seed)
+    trainer = Trainer(net, ds, TrainConfig(optimizer="sgd", steps=1, seed=seed), layers=net.layers(), device="cpu")
+    return np.array([st.grad_norm for st in trainer.recorder.records[0].layers], dtype=np.float64)
+
+
+def scale_sweep(scales=SCALES, centred: bool = False, model: ModelConfig = SCALE_MODEL, seed: int = 0) -> np.ndarray:
+    """``gradient_gap`` (orders of magnitude lost from the last hidden layer to the first) at each
+    weight scale s, (len(scales),). 0 = no vanishing; positive = vanishing; negative = growing."""
+    ds = data_mod.load(replace(VANISHING_GRADIENTS.data, seed=seed))
+    return np.array([gradient_gap(gradient_norms_at_scale(s, centred, model, seed=seed, dataset=ds))
+                     for s in scales])

@@ -90,3 +90,21 @@ def global_norms(series: Mapping[str, tuple[np.ndarray, np.ndarray]], threshold:
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="‖∂L/∂W‖ over all layers", type="log", exponentformat="power")
     return _legend_below(style(fig, "Gradient norm over training (before clipping)"))
+
+
+def scale_sweep(scales, gaps: Mapping[str, np.ndarray], chosen: float, chosen_gaps: Mapping[str, float]) -> go.Figure:
+    """Orders of magnitude the gradient loses from the last hidden layer to the first, against
+    the weight scale s (one line per bias choice), with the chosen s marked."""
+    fig = go.Figure()
+    for i, (label, g) in enumerate(gaps.items()):
+        fig.add_scatter(x=list(scales), y=np.asarray(g, dtype=np.float64), name=label, mode="lines+markers",
+                        line=dict(color=color(i), width=3), marker=dict(size=7))
+        fig.add_scatter(x=[chosen], y=[chosen_gaps[label]], mode="markers", showlegend=False,
+                        marker=dict(size=16, color=color(i), symbol="diamond", line=dict(color="#222", width=1)))
+    fig.add_hline(y=0, line=dict(color="#555", dash="dash", width=2),
+                  annotation_text="no vanishing", annotation_position="top right")
+    fig.add_vrect(x0=0.9, x1=1.5, fillcolor="#999", opacity=0.15, line_width=0,
+                  annotation_text="Xavier … He", annotation_position="bottom right")
+    fig.update_xaxes(title="weight scale s (weights ~ N(0, s²/n_in))")
+    fig.update_yaxes(title="orders of magnitude lost (layer 20 → 1)")
+    return _legend_below(style(fig, "Gradient lost vs weight scale (20 sigmoid layers)"))

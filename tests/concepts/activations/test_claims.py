@@ -125,11 +125,98 @@ def test_a_learning_rate_of_10_diverges_and_the_run_says_where():
 
 
 def test_all_positive_inputs_give_a_units_weight_gradients_one_sign():
-    """Why zero-centring helps: a unit fed sigmoid outputs (all > 0) gets, for each example,
-    weight gradients δ·xᵢ that all share the sign of δ."""
+    """Why zero-centring helps: "With all-positive inputs (sigmoid outputs), the gradients of a unit's
+    incoming weights all share one sign" — the second layer of the app's sigmoid MLP, one example at
+    a time; the same layer of a tanh MLP (centred inputs) gets mixed signs."""
+    import torch.nn.functional as F
+
     g = torch.Generator().manual_seed(0)
-    inputs = torch.sigmoid(torch.randn(20, 6, generator=g))  # (examples, inputs), all > 0
-    w = torch.randn(6, generator=g, requires_grad=True)
-    for x in inputs:
-        (grad,) = torch.autograd.grad(torch.tanh(x @ w) * torch.randn((), generator=g), w)
-        assert (grad > 0).all() or (grad < 0).all()
+    x, y = torch.randn(20, 2, generator=g), torch.randint(0, 2, (20,), generator=g)
+    mixed = 0
+    for activation in ("sigmoid", "tanh"):
+        net = MLP(2, 2, ModelConfig(depth=2, width=8, activation=activation, init="xavier_normal"), seed=0)
+        for i in range(len(x)):
+            net.zero_grad()
+            F.cross_entropy(net(x[i : i + 1]), y[i : i + 1]).backward()
+            rows = net.blocks[1].linear.weight.grad  # (units, inputs): one row per unit
+            same = ((rows > 0).all(dim=1) | (rows < 0).all(dim=1) | (rows == 0).all(dim=1))
+            if activation == "sigmoid":
+                assert same.all()
+            else:
+                mixed += int((~same).sum())
+    assert mixed > 20  # tanh's centred outputs: most rows mix signs
+
+
+def _backward_mean_square(init: str, seed: int = 0, depth: int = 20, width: int = 256):
+    """Mean square of ∂L/∂h_l at every hidden layer of the app's ReLU MLP on the digits, and the
+    mean of f′(z)² over every hidden pre-activation (the app's ReLU, by autograd)."""
+    import numpy as np
+    import torch.nn.functional as F
+
+    from dlcore import MLPTrainer
+    from dlcore.config import DataConfig, TrainConfig
+
+    t = MLPTrainer(DataConfig(name="digits", n_samples=1797, seed=seed),
+                   ModelConfig(depth=depth, width=width, activation="relu", init=init), TrainConfig(steps=1, seed=seed))
+    net, h = t.model, t.dataset.x_train[:256]
+    outs, slopes = [], []
+    for block in net.blocks:
+        slopes.append(curve_and_derivative("relu", block.linear(h).detach().flatten())[1])
+        h = block(h)  # (256, width)
+        h.retain_grad()
+        outs.append(h)
+    F.cross_entropy(net.head(h), t.dataset.y_train[:256]).backward()
+    ms = np.array([(o.grad**2).mean().item() for o in outs])
+    return ms, float(torch.cat(slopes).pow(2).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_relu_halves_the_mean_square_gradient_per_layer_unless_he_init_compensates(seed):
+    """"Its slope is 1 where a unit is on and 0 where it is off — about half the units — so
+    E[f′(z)²] = ½ and the mean-square gradient halves per layer unless He initialization's factor 2
+    compensates; with He, gradients keep their size." (The old sentence — "its slope of 1 keeps
+    gradients from shrinking" — fails the Xavier half of this test.)"""
+    import numpy as np
+
+    xavier, e_slope2 = _backward_mean_square("xavier_normal", seed)
+    assert e_slope2 == pytest.approx(0.5, abs=0.02)
+    per_layer = np.exp(np.mean(np.log(xavier[:-1] / xavier[1:])))  # towards the input
+    assert per_layer == pytest.approx(0.5, abs=0.03)
+    he, _ = _backward_mean_square("he_normal", seed)
+    assert np.exp(np.mean(np.log(he[:-1] / he[1:]))) == pytest.approx(1.0, abs=0.05)
+    assert 0.5 < he[0] / he[-1] < 2  # twenty layers on, the same size
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_three_hidden_layers_learn_the_spiral_where_one_layer_of_the_same_width_does_not(seed):
+    """"one hidden layer of 16 ReLUs reaches 65–85 % on the spiral in 300 steps, three such layers
+    over 95 %"."""
+    comp = Comparison.over(replace(ACTIVATIONS.data, name="spiral", seed=seed), ACTIVATIONS.model,
+                           replace(ACTIVATIONS.train, seed=seed), "model.depth", [1, 3])
+    one, three = (t.recorder.records[-1].val_acc for t in run_all(comp.trainers("cpu")).values())
+    assert 0.65 < one < 0.85 and three > 0.95
+
+
+def test_saturation_counts_tanh_beyond_0_99_and_both_sigmoid_tails():
+    """"tanh units are pushed onto their flat tails (the saturated share jumps)" — saturated means
+    |tanh| > 0.99, sigmoid < 0.01 or > 0.99 (the recorder's definition)."""
+    from dlcore.recorder import activation_stats
+
+    tanh = torch.tensor([[0.95, -0.95, 0.995, -0.995]]).repeat(4, 1)  # (examples, units)
+    assert activation_stats("tanh", tanh.unsqueeze(0))[0].saturated_frac == pytest.approx(0.5)
+    sigmoid = torch.tensor([[0.005, 0.02, 0.5, 0.995]]).repeat(4, 1)
+    assert activation_stats("sigmoid", sigmoid.unsqueeze(0))[0].saturated_frac == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_leaky_relus_negative_side_learns_slowly(seed):
+    """"its loss falls — slowly, since the negative side learns at 1/100 of the rate: after 300 steps
+    it is still above 0.4, where the same Leaky ReLU network started with bias 0 is below 0.03 within
+    100 steps"."""
+    comp = Comparison(replace(ACTIVATIONS.data, seed=seed), replace(ACTIVATIONS.model, init="he_normal",
+                      activation="leaky_relu"), replace(ACTIVATIONS.train, seed=seed),
+                      (("off", (("model.bias_init", -2.0),)), ("on", (("model.bias_init", 0.0),))))
+    off, on = run_all(comp.trainers("cpu")).values()
+    assert off.recorder.records[-1].val_loss > 0.4
+    assert off.recorder.records[-1].val_loss < off.recorder.records[0].val_loss  # it does fall
+    assert on.recorder.series("val_loss")[10] < 0.03  # step 100

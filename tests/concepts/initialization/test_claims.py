@@ -12,7 +12,14 @@ from torch import nn
 from dlcore import MLPTrainer
 from dlcore.config import DataConfig, ModelConfig, TrainConfig
 from dlcore.experiments import run_all
-from dlcore.labs.initialization import INITIALIZATION, compare_schemes, signal_profile, unit_spread, weight_draw
+from dlcore.labs.initialization import (
+    INITIALIZATION,
+    RANDOM_SCHEMES,
+    compare_schemes,
+    signal_profile,
+    unit_spread,
+    weight_draw,
+)
 
 DIGITS = DataConfig(name="digits", n_samples=1797)
 DEFAULT = INITIALIZATION.model  # ReLU, 10 layers of 64 units
@@ -173,8 +180,42 @@ def test_variance_of_a_unit_is_n_in_times_var_w_times_mean_square_of_x():
 
 
 def test_relu_halves_the_mean_square():
+    """"ReLU zeroes the negative half of its inputs: E[relu(z)²] = ½·Var(z)" — the app's ReLU."""
+    from dlcore.layers import activations
+
     z = torch.randn(1_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 1.7
-    assert (torch.relu(z) ** 2).mean().item() == pytest.approx(z.var().item() / 2, rel=0.01)
+    out = activations.module("relu")(z)
+    assert (out**2).mean().item() == pytest.approx(z.var().item() / 2, rel=0.01)
+
+
+@pytest.mark.parametrize("scheme", ["zeros", *RANDOM_SCHEMES])
+def test_this_app_sets_biases_to_0_in_every_scheme_while_pytorch_does_not(scheme):
+    """"this app sets every bias to 0 whatever the scheme … a fresh nn.Linear draws its bias from
+    U(−1/√n_in, 1/√n_in), and nn.init.xavier_* / kaiming_* only touch the weight tensor"."""
+    net = MLPTrainer(DIGITS, replace(DEFAULT, init=scheme), TrainConfig(steps=1)).model
+    for lin in net.linears():
+        assert torch.count_nonzero(lin.bias) == 0
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        layer = nn.Linear(64, 256)
+    before = layer.bias.detach().clone()
+    assert before.abs().max() <= 1 / 8 and before.abs().max() > 0.9 / 8  # U(±1/√64), not zeros
+    nn.init.xavier_normal_(layer.weight)
+    nn.init.kaiming_uniform_(layer.weight)
+    assert torch.equal(layer.bias, before)  # the schemes leave the bias alone
+
+
+def test_xavier_and_he_do_not_fix_a_deep_sigmoid_stack_but_much_larger_weights_do():
+    """"Xavier and He don't fix a deep sigmoid stack. Much larger weights (std about 16/√n_in), or
+    about 7/√n_in together with biases that cancel sigmoid's ½ mean, would" (the old sentence was
+    "No initialization fixes a deep sigmoid stack")."""
+    from dlcore.labs import vanishing_gradients as vg
+
+    for seed in (0, 1):
+        he = vg.gradient_gap(vg.gradient_norms_at_scale(math.sqrt(2), seed=seed))
+        assert he > 8  # He's scale: layer 1 gets less than 10⁻⁸ of layer 20's gradient
+        assert abs(vg.gradient_gap(vg.gradient_norms_at_scale(16.0, seed=seed))) < 1
+        assert abs(vg.gradient_gap(vg.gradient_norms_at_scale(7.0, centred=True, seed=seed))) < 1
 
 
 def test_pytorch_default_linear_is_uniform_with_a_sixth_of_he_variance():
@@ -208,9 +249,14 @@ def test_residual_connections_carry_the_signal_past_each_block():
 
 
 def test_adam_first_update_ignores_the_gradient_size_and_zero_gradients_give_no_update():
+    """"Adam divides each gradient by its running size, so its first update is the same whether the
+    gradient is tiny or huge. Exactly zero gradients (zero init) still give no update." — the app's
+    Adam, built by make_optimizer."""
+    from dlcore.trainer import make_optimizer
+
     def first_update(scale: float) -> torch.Tensor:
         w = nn.Parameter(torch.tensor([1.0, -2.0, 3.0]))
-        opt = torch.optim.Adam([w], lr=0.01)
+        opt = make_optimizer(TrainConfig(optimizer="adam", lr=0.01), [w])
         (scale * (w**2).sum()).backward()
         opt.step()
         return w.detach() - torch.tensor([1.0, -2.0, 3.0])
@@ -227,3 +273,20 @@ def test_probe_is_deterministic_for_a_seed():
     a, b = (signal_profile(x, y, 10, replace(DEFAULT, init="he_normal"), seed=5) for _ in range(2))
     np.testing.assert_array_equal(a.act_std, b.act_std)
     np.testing.assert_array_equal(a.grad_norm, b.grad_norm)
+
+
+def test_adam_would_hide_part_of_what_the_initialization_does():
+    """"an adaptive optimizer such as Adam rescales every gradient and would hide part of what the
+    initialization does" (the page's caption): the gap between Xavier and He on ReLU that momentum
+    SGD shows shrinks under Adam."""
+    base = INITIALIZATION
+    gaps = {}
+    for optimizer, lr in (("momentum", base.train.lr), ("adam", 0.003)):
+        finals = {}
+        for scheme in ("xavier_normal", "he_normal"):
+            t = MLPTrainer(DIGITS, replace(DEFAULT, init=scheme),
+                           replace(base.train, optimizer=optimizer, lr=lr, steps=150)).run()
+            finals[scheme] = t.recorder.records[-1].val_loss
+        gaps[optimizer] = finals["xavier_normal"] / finals["he_normal"]
+    assert gaps["momentum"] > 1.3
+    assert gaps["adam"] < 1 + (gaps["momentum"] - 1) / 2

@@ -20,10 +20,16 @@ def test_mse_gradient_grows_with_the_error_mae_is_constant_huber_is_clipped():
 
 
 def test_huber_is_half_mse_near_zero_and_linear_beyond_delta():
-    loss, _ = L.curve_and_gradient("huber", R, delta=2.0)
+    """"Huber is ½r² near zero — half of MSE's r², with gradient r, not 2r — and δ|r| − ½δ² beyond δ"
+    (the old sentence, "MSE near zero, MAE beyond δ", fails both halves)."""
+    loss, grad = L.curve_and_gradient("huber", R, delta=2.0)
+    mse, g_mse = L.curve_and_gradient("mse", R)
+    mae, _ = L.curve_and_gradient("mae", R)
     inside = R.abs() <= 2
-    assert torch.allclose(loss[inside], 0.5 * R[inside] ** 2)
-    assert torch.allclose(loss[~inside], 2.0 * (R[~inside].abs() - 1.0))
+    assert torch.allclose(loss[inside], 0.5 * mse[inside])
+    assert torch.allclose(grad[inside], 0.5 * g_mse[inside])
+    assert torch.allclose(loss[~inside], 2.0 * R[~inside].abs() - 0.5 * 2.0**2)
+    assert not torch.allclose(loss[~inside], mae[~inside])  # not MAE itself: MAE scaled by δ, shifted
 
 
 def fits(outliers: int, seed: int = 0) -> dict[str, tuple[float, float]]:
@@ -38,6 +44,17 @@ def test_outliers_drag_the_mse_line_while_mae_lands_near_the_truth_and_huber_in_
     assert slope_error["mse"] > 1.0  # dragged far from the true slope 1.5
     assert slope_error["mae"] < 0.2
     assert slope_error["mae"] <= slope_error["huber"] < slope_error["mse"] / 2  # Huber much closer to MAE
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_mse_line_is_dragged_up_above_the_true_line_at_the_right_hand_end(seed):
+    """"the MSE line is dragged up towards them — above the true line at the right-hand end"."""
+    data = L.LineData(outliers=4, seed=seed)
+    x, _ = data.make()
+    a, b = fits(outliers=4, seed=seed)["mse"]
+    right = x.max().item()
+    assert a * right + b > data.slope * right + data.intercept + 1.0
+    assert a > data.slope + 1.0  # tilted up towards the outliers
 
 
 def test_without_outliers_the_three_fits_agree():
@@ -84,6 +101,29 @@ def test_cross_entropy_is_entropy_plus_kl_and_equals_kl_for_a_one_hot_target():
     assert L.entropy(smooth).item() > 0
     assert L.kl_divergence(smooth, smooth).item() == pytest.approx(0.0, abs=1e-12)
     assert L.kl_divergence(smooth, q).item() > 0
+
+
+def test_for_a_fixed_p_kl_and_cross_entropy_are_smallest_at_q_equal_p():
+    """"For a fixed p, both are smallest when q = p, where KL = 0 and cross-entropy = H(p)"."""
+    p = torch.tensor([0.7, 0.1, 0.15, 0.05], dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        q = torch.softmax(torch.log(p) + 0.3 * torch.randn(4, generator=g, dtype=torch.float64), dim=0)
+        assert L.kl_divergence(p, q).item() > 0
+        assert L.cross_entropy(p, q).item() > L.entropy(p).item()
+    assert L.cross_entropy(p, p).item() == pytest.approx(L.entropy(p).item())
+
+
+def test_log_of_softmax_underflows_where_log_softmax_stays_finite():
+    """"log(softmax(z)) underflows for large negative logits; log_softmax(z) = z − logsumexp(z)
+    stays finite" — the app's softmax and the app's cross-entropy."""
+    from dlcore.layers.activations import softmax
+
+    z = torch.tensor([0.0, -200.0], dtype=torch.float32)
+    assert torch.isinf(torch.log(softmax(z))[1])  # e^−200 is 0 in float32: log(0) = −inf
+    assert L.cross_entropy(torch.tensor([0.0, 1.0]), softmax(z)).item() == float("inf")
+    stable = z - torch.logsumexp(z, dim=0)
+    assert stable[1].item() == pytest.approx(-200.0)
 
 
 def test_cross_entropy_matches_pytorch_on_logits():

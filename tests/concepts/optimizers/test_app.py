@@ -66,3 +66,15 @@ def test_switching_surface_and_dropping_optimizers():
     names = {t.get("name") for t in figure(at, "Loss: train")["data"]}
     assert not any("Adam" in n for n in names)
     assert any("Adam or AdamW" in i.value for i in at.info)
+
+
+def test_adagrad_is_selectable_and_drawn_on_the_surface_and_the_digits():
+    at = app_at(PAGE)
+    assert not at.exception
+    assert "adagrad" in at.multiselect(key="opt.opts").value
+    assert trace(figure(at, "Ill-conditioned quadratic"), "Adagrad")
+    assert values(trace(figure(at, "Accuracy: train"), "Adagrad — validation")["y"])[-1] > 0.9
+    at.multiselect(key="opt.opts").set_value(["sgd", "adagrad"]).run()
+    assert not at.exception
+    names = {t.get("name") for t in figure(at, "Loss: train")["data"]}
+    assert any(n.startswith("Adagrad") for n in names) and not any("Adam" in n for n in names)

@@ -29,3 +29,16 @@ def test_choosing_decays_changes_the_runs():
     norms = figure(at, "Size of the weights")["data"]
     assert [t["name"] for t in norms] == ["λ = 0", "λ = 1"]
     assert values(norms[1]["y"])[-1] < values(norms[0]["y"])[-1]
+
+
+def test_random_labels_from_the_link_memorise_the_training_set():
+    at = app_at()
+    at.query_params["random"] = "1"
+    at.query_params["steps"] = "2000"
+    at.query_params["wd"] = "0"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("Random labels" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    assert table["train accuracy"].iloc[0] > 0.95
+    assert 0.35 <= table["validation accuracy"].iloc[0] <= 0.65

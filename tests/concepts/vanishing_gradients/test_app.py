@@ -58,3 +58,16 @@ def test_exploding_demo_diverges_without_clipping_and_trains_with_it():
     at.button(key="vg.vanish").click().run()
     assert not at.exception and not at.warning
     assert len([f for f in figures(at) if HEATMAP in f["layout"]["title"]["text"]]) == 1
+
+
+def test_the_weight_scale_slider_reaches_the_regime_where_sigmoid_does_not_vanish():
+    at = app_at(PAGE)
+    sweep = figure(at, "Gradient lost vs weight scale")
+    plain = values(sweep["data"][0]["y"])
+    assert plain[1] > 10 and abs(plain[list(values(sweep["data"][0]["x"])).index(16.0)]) < 1
+    at.slider(key="vg.s").set_value(16.0).run()
+    assert not at.exception
+    assert any("At s = 16: layer 1 gets 10^" in c.value for c in at.caption)
+    norms = values(figure(at, "Gradient norm per layer at initialization")["data"][0]["y"])
+    assert abs(np.log10(norms[0] / norms[-2])) < 1
+    assert at.query_params["s"] in ("16", ["16"])

@@ -29,3 +29,20 @@ def test_exploding_demo_button_shows_divergence_and_a_clipped_run(page: Page, ap
     page.set_viewport_size({"width": 1400, "height": 6000})
     page.wait_for_timeout(500)
     page.screenshot(path=screenshot_dir / "vanishing_gradients_exploding.png", full_page=True)
+
+
+def test_weight_scale_slider_moves_the_marker_and_the_link(page: Page, app_url, screenshot_dir):
+    import re
+
+    from tests.support.browser import press_slider
+
+    open_concept(page, app_url, TITLE)
+    expect(page.get_by_text("Can larger weights rescue sigmoid?").first).to_be_visible()
+    press_slider(page, "Weight scale s (hidden weights ~ N(0, s²/n_in))", "End")
+    expect(page).to_have_url(re.compile(r"[?&]s=20(&|$)"))
+    expect(page.get_by_text("At s = 20: layer 1 gets").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.get_by_text("Can larger weights rescue sigmoid?").first.scroll_into_view_if_needed()
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(800)
+    page.screenshot(path=screenshot_dir / "vanishing_gradients_interaction.png")

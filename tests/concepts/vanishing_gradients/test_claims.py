@@ -31,16 +31,80 @@ def default_run() -> MLPTrainer:
     return trained()
 
 
-def test_sigmoid_slope_is_at_most_a_quarter():
+def test_sigmoid_slope_is_at_most_a_quarter_so_ten_layers_contribute_at_most_a_millionth(default_run):
+    """"sigmoid's slope is at most ¼ (at 0) … so ten sigmoid layers contribute at most (¼)¹⁰ ≈ 10⁻⁶"."""
     _, slope = act.curve_and_derivative("sigmoid", torch.linspace(-10, 10, 2001))
     assert slope.max().item() == pytest.approx(0.25, abs=1e-6)
-    assert 0.25**10 < 1e-6  # "(¼)¹⁰ ≈ 10⁻⁶"
+    # the product of the steepest slope each of the default network's 10 layers really has
+    net = MLPTrainer(BASE.data, BASE.model, replace(BASE.train, steps=1)).model
+    h, product = default_run.dataset.x_train, 1.0
+    for block in net.blocks:
+        z = block.linear(h).detach()  # (n, width)
+        product *= act.curve_and_derivative("sigmoid", z.flatten())[1].max().item()
+        h = block(h).detach()
+    assert 0.25**10 / 2 < product <= 0.25**10 * (1 + 1e-6)  # at most (¼)¹⁰ ≈ 10⁻⁶, and close to it
+    assert product == pytest.approx(1e-6, rel=0.1)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_xavier_or_he_scales_a_20_layer_sigmoid_stack_vanishes_but_larger_weights_rescue_it(seed):
+    """"At Xavier/He scale layer 1 gets about 10⁻¹¹ of layer 20's gradient; at s = 4 still about
+    10⁻⁶; around s = 16 the loss is gone (within 10×), and past s ≈ 20 the gradient grows towards
+    the input instead." — the old sentence "no choice of s fixes sigmoid" fails here."""
+    gaps = dict(zip(vg.SCALES, vg.scale_sweep(seed=seed)))
+    assert 10 < gaps[1.0] < 12.5 and gaps[2.0] > 7.5  # Xavier … He: vanishes
+    assert 4.5 < gaps[4.0] < 6.5
+    assert abs(gaps[16.0]) < 1.0  # rescued: within 10×
+    assert gaps[20.0] < -0.5  # now growing towards the input
+    assert np.all(np.diff(list(gaps.values())) < 0.1)  # the loss only shrinks as s grows
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mean_cancelling_biases_rescue_sigmoid_at_s_6_to_8(seed):
+    """"Biases that cancel sigmoid's ½ mean (b = −½·W·1) get there at s ≈ 6–8"; "with
+    mean-cancelling biases it crosses 0 near s = 7"."""
+    centred = dict(zip(vg.SCALES, vg.scale_sweep(centred=True, seed=seed)))
+    plain = dict(zip(vg.SCALES, vg.scale_sweep(centred=False, seed=seed)))
+    assert centred[4.0] > 1.0 and centred[10.0] < -0.5
+    assert min(abs(centred[6.0]), abs(centred[8.0])) < 0.5
+    assert plain[8.0] > 2.0  # the same s with zero biases still vanishes
+
+
+def test_mean_cancelling_biases_make_the_sigmoid_network_a_tanh_network():
+    """"σ(x) = ½ + ½·tanh(x/2), so with those biases each layer computes tanh(¼·W·u)"."""
+    from dlcore.data import load
+    from dlcore.models.mlp import build
+
+    ds = load(BASE.data)
+    sig = build(ds.n_features, ds.n_classes, replace(vg.SCALE_MODEL, depth=5), seed=0)
+    vg.scale_weights(sig, 6.0, centred=True)
+    x = ds.x_train[:50]
+    with torch.no_grad():
+        h = sig.blocks[0](x)  # (50, 64) sigmoid outputs of the first layer
+        u = 2 * h - 1  # = tanh(z/2)
+        for block in sig.blocks[1:]:
+            u_next = torch.tanh(0.25 * block.linear.weight @ u.T).T  # tanh layer, weights W/4
+            h = block(h)
+            torch.testing.assert_close(2 * h - 1, u_next, atol=1e-5, rtol=1e-5)
+            u = u_next
+
+
+def test_batchnorm_makes_gradients_grow_towards_the_input_in_a_deep_plain_relu_net_at_init():
+    """"Pick ReLU, 20 hidden layers, BatchNorm … layer 1 already gets about 10^1.5–10^2.3 more
+    gradient than layer 20 … Turn on residual connections and it falls to under 10^1.1.
+    LayerNorm does not do this here." (Yang et al. 2019)"""
+    for s in SEEDS:
+        bn = gap_at_init(s, activation="relu", depth=20, norm="batch")
+        assert -2.4 < bn < -1.4
+        assert gap_at_init(s, activation="relu", depth=20, norm="batch", residual=True) > -1.1
+        assert gap_at_init(s, activation="relu", depth=20, norm="layer") > -0.3
+        assert bn < gap_at_init(s, activation="relu", depth=10, norm="batch")  # it grows with depth
 
 
 def test_default_sigmoid_net_first_layer_gets_a_millionth_of_last_hidden_layers_gradient(default_run):
     grads = default_run.recorder.layer_series("grad_norm")  # (records, layers)
-    assert vg.gradient_gap(grads[0]) > 5, "at the start"
-    assert vg.gradient_gap(grads[-1]) > 5, "and still at the end of training"
+    assert 5.5 < vg.gradient_gap(grads[0]) < 7.5, "about a millionth at the start"
+    assert 5.5 < vg.gradient_gap(grads[-1]) < 7.5, "and still at the end of training"
 
 
 def test_each_extra_sigmoid_layer_divides_first_layer_gradient_by_about_4():
@@ -89,18 +153,24 @@ def test_adam_update_ratios_within_100x_across_layers_while_gradients_differ_by_
         return float(np.median(vg.safe_log10(ratios.max(axis=1)) - vg.safe_log10(ratios.min(axis=1))))
 
     adam = trained(optimizer="adam", lr=0.01)
-    assert vg.gradient_gap(adam.recorder.layer_series("grad_norm")[-1]) > 5
+    assert vg.gradient_gap(adam.recorder.layer_series("grad_norm")[-1]) > 6  # a million or more
     assert median_spread(adam) < 2.0
     sgd = trained(steps=100)
     assert median_spread(sgd) > 5
 
 
-def test_exploding_demo_activations_grow_about_2_8x_per_layer():
+def test_exploding_demo_activations_grow_about_2_8x_per_layer_and_1_400x_over_seven_layers():
+    """"The activations grow by about 2.8× per layer"; "the 7 layers after the first … multiply the
+    activations' size by about 2.8⁷ ≈ 1,400 (the page's seeds: 500–3,300)"."""
+    total = []
     for s in SEEDS:
         t = MLPTrainer(replace(BASE.data, seed=s), vg.EXPLODING_MODEL, replace(vg.EXPLODING_TRAIN, steps=1, seed=s))
         std = t.recorder.layer_series("act.std")[0]  # (hidden layers,)
         growth = np.exp(np.log(std[1:] / std[:-1]).mean())
         assert 2.2 < growth < 3.6
+        total.append(std[-1] / std[0])
+        assert 400 < total[-1] < 3500
+    assert 2.8**7 / 2 < np.exp(np.mean(np.log(total))) < 2.8**7 * 2
 
 
 def test_exploding_demo_diverges_within_5_steps_without_clipping_and_learns_with_it():

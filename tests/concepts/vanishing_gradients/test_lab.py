@@ -108,3 +108,12 @@ def test_bad_settings_raise_readable_errors():
     with pytest.raises(ValueError, match="gradient clipping threshold"):
         TrainConfig(grad_clip=-1.0)
 
+
+
+def test_weight_scale_experiment_checks_s_and_is_deterministic():
+    with pytest.raises(ValueError, match="weight scale s"):
+        vg.gradient_norms_at_scale(0.0)
+    a = vg.gradient_norms_at_scale(4.0, centred=True, seed=3)
+    b = vg.gradient_norms_at_scale(4.0, centred=True, seed=3)
+    assert a.shape == (vg.SCALE_MODEL.depth + 1,) and np.array_equal(a, b)
+    assert vg.scale_sweep(scales=(1.0, 16.0)).shape == (2,)
