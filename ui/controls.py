@@ -53,6 +53,7 @@ class Controls:
     def __init__(self, page: str):
         self.page = page
         self.names: list[str] = []
+        self._captioned = False  # the "link reproduces this" caption is shown once per page
 
     def key(self, name: str) -> str:
         return f"{self.page}.{name}"
@@ -118,12 +119,15 @@ class Controls:
         return int(self._kept(name))
 
     def publish(self) -> None:
-        """Write every control's current value into the URL (the link to share)."""
+        """Write every control's current value into the URL (the link to share). A page may call
+        it again after more controls; the caption saying so appears once."""
         for name in self.names:
             value = _encode(st.session_state[self.key(name)])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
-        st.caption("🔗 The address bar now links to exactly this experiment: share it to reproduce it.")
+        if not self._captioned:
+            st.caption("🔗 The address bar now links to exactly this experiment: share it to reproduce it.")
+            self._captioned = True
 
 
 def checked(build: Callable[[], Any]) -> Any:
