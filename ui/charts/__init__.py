@@ -104,8 +104,16 @@ def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch
     return figure(data, base_layout(
         f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)",
         xaxis=dict(title=dict(text="epoch (passes over the training set)" if per_epoch else "step")),
-        yaxis=axis("cross-entropy loss" if is_loss else "accuracy", log=is_loss),
+        yaxis=axis(loss_name(trainers) if is_loss else "accuracy", log=is_loss),
     ))
+
+
+def loss_name(trainers: Mapping[str, Trainer]) -> str:
+    """What the runs minimise, for an axis title: cross-entropy, mean squared error, or "loss"."""
+    kinds = {getattr(t, "loss", "cross_entropy") for t in trainers.values()}
+    if kinds == {"cross_entropy"}:
+        return "cross-entropy loss"
+    return "mean squared error" if kinds == {"mse"} else "loss"
 
 
 def run_curves(trainers: Mapping[str, Trainer], metric: str = "loss") -> go.Figure:
