@@ -33,16 +33,24 @@ with right:
                 "act.df")
 
 st.subheader("Softmax: from logits to probabilities")
-cols = st.columns(5)
-logits = []
-for i, (col, v) in enumerate(zip(cols[:4], (2.0, 1.0, 0.0, -1.0))):
-    with col:
-        logits.append(c.slider(f"z{i + 1}", f"logit z{i + 1}", -5.0, 5.0, default=v, step=0.5))
-with cols[4]:
-    temperature = c.select_slider("T", "temperature T", [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0], default=1.0)
-probs = act.softmax(torch.tensor(logits), temperature).numpy()
-charts.show(charts.bars([f"z{i + 1}" for i in range(4)], probs, f"softmax(z / {temperature:g})", "probability"),
-            "act.softmax")
+
+
+@st.fragment  # moving these sliders reruns this section only, not the training below
+def softmax_explorer() -> None:
+    cols = st.columns(5)
+    logits = []
+    for i, (col, v) in enumerate(zip(cols[:4], (2.0, 1.0, 0.0, -1.0))):
+        with col:
+            logits.append(c.slider(f"z{i + 1}", f"logit z{i + 1}", -5.0, 5.0, default=v, step=0.5))
+    with cols[4]:
+        temperature = c.select_slider("T", "temperature T", [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0], default=1.0)
+    probs = act.softmax(torch.tensor(logits), temperature).numpy()
+    charts.show(charts.bars([f"z{i + 1}" for i in range(4)], probs, f"softmax(z / {temperature:g})", "probability"),
+                "act.softmax")
+    c.publish(caption=False)  # keep the link in step when only this section reruns
+
+
+softmax_explorer()
 
 # --- Train the same network with each activation ----------------------------------------------
 st.subheader("Train the same network with each activation")

@@ -118,14 +118,14 @@ class Controls:
         st.number_input(label, min_value=low, max_value=high, step=1, key=self.key(name), **kw)
         return int(self._kept(name))
 
-    def publish(self) -> None:
+    def publish(self, caption: bool = True) -> None:
         """Write every control's current value into the URL (the link to share). A page may call
         it again after more controls; the caption saying so appears once."""
         for name in self.names:
             value = _encode(st.session_state[self.key(name)])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
-        if not self._captioned:
+        if caption and not self._captioned:
             st.caption("🔗 The address bar now links to exactly this experiment: share it to reproduce it.")
             self._captioned = True
 

@@ -1,0 +1,96 @@
+"""How quickly a page answers one student in a real browser: ``python -m tools.responsiveness``.
+
+Starts the app on a loopback port, opens it in headless Chromium (Debian's, or ``CHROMIUM_PATH``)
+and times, as a person would experience them, medians over ``--repeats``:
+
+- Activation functions: the learning-rate slider moved one notch → the retrained experiment
+  finished and drawn;
+- Activation functions: the softmax temperature slider moved → its chart redrawn;
+- Dropout: the page opened with a fresh seed → the finished experiment drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import time
+
+from playwright.sync_api import expect, sync_playwright
+
+from tools.classroom import Server
+
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def idle(page) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=120_000)
+
+
+def rerun_done(page) -> None:
+    """The script run that an interaction started has ended (seen start, then end)."""
+    try:
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(1, timeout=3_000)
+    except AssertionError:
+        pass  # it was quicker than the check: already done
+    idle(page)
+
+
+def timed(page, action, done) -> float:
+    start = time.perf_counter()
+    action()
+    done()
+    return time.perf_counter() - start
+
+
+def measure(repeats: int = 3) -> dict[str, list[float]]:
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    out = {"activations: learning rate → finished": [], "activations: temperature → chart": [],
+           "dropout: open → finished": []}
+    with Server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROME_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        url = f"http://127.0.0.1:{server.port}"
+        page.goto(f"{url}/activations")  # warm up: imports, Plotly's JS chunk
+        idle(page)
+        for i in range(repeats):
+            page.goto(f"{url}/activations?seed={i + 1}")
+            expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000)
+            idle(page)
+            slider = page.get_by_role("slider", name="Learning rate")
+            out["activations: learning rate → finished"].append(timed(
+                page, lambda s=slider: (s.focus(), s.press("ArrowRight")),
+                lambda: (rerun_done(page),
+                         expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000))))
+            temperature = page.get_by_role("slider", name="temperature T")
+            key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+            out["activations: temperature → chart"].append(timed(
+                page, lambda t=temperature, k=key: (t.focus(), t.press(k)), lambda: rerun_done(page)))
+        for i in range(repeats):
+            out["dropout: open → finished"].append(timed(
+                page, lambda i=i: page.goto(f"{url}/dropout?seed={100 + i}"),
+                lambda: (expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000), idle(page))))
+        browser.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = measure(args.repeats)
+    summary = {k: {"median_s": statistics.median(v), "runs_s": v} for k, v in result.items()}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for k, v in summary.items():
+            print(f"{k:<42} median {v['median_s']:5.2f} s   ({', '.join(f'{x:.2f}' for x in v['runs_s'])})")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
