@@ -106,7 +106,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation loss": [np.round(r.val_loss, 4) for r in last.values()]}, hide_index=True)
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 page.section(PAGE, "Pros, cons and where each is used")
 page.footer(PAGE)

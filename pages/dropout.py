@@ -68,7 +68,7 @@ def draw(run: live.LiveRun) -> None:
     comparison.results_table(run, gap=True)
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 # --- Inverted vs classic dropout on one real input --------------------------------------------
 page.section(PAGE, "Inverted vs classic dropout")

@@ -109,6 +109,6 @@ def draw(run: live.LiveRun) -> None:
                   "validation loss": [f"{r.val_loss:.4g}" for r in last.values()]}, hide_index=True)
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 page.footer(PAGE)

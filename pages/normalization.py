@@ -79,7 +79,7 @@ def draw(run: live.LiveRun) -> None:
                "a knocked-out ReLU network passes no signal and no gradient at all.")
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 # --- Learning-rate sweep ----------------------------------------------------------------------
 st.subheader("How large a learning rate can each take?")

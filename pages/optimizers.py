@@ -135,7 +135,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation accuracy": [round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 page.section(PAGE, "Which optimizer, when")
 page.footer(PAGE)

@@ -124,7 +124,7 @@ def draw(run: live.LiveRun) -> None:
                   "validation accuracy": [np.round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
 
 
-live.play(run, draw)
+comparison.play(run, draw)
 
 page.section(PAGE, "Why it happens: a product of depth factors")
 
