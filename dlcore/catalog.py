@@ -69,6 +69,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "Broken runs to fix: unscaled inputs, bad learning rates, softmax twice, zero_grad, eval(), NaNs."),
     ],
     "Architectures": [
+        Concept("rnn", "Recurrent networks", "🔄", "rnn",
+                "RNN vs LSTM vs GRU on a memory task: gradients through time measured, gates, clipping."),
         Concept("cnn", "Convolutional networks", "🖼️", "cnn",
                 "A CNN and an MLP on shifted digits: weight sharing, equivariance, pooling, receptive fields."),
         Concept("autoencoder", "Autoencoders", "🗜️", "ae",
