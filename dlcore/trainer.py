@@ -39,6 +39,7 @@ from .device import pick_device
 from .layers.dropout import InvertedDropout
 from .layers.norms import BATCH_NORMS
 from .models import MLP, build
+from .models.size import count_parameters
 from .recorder import (
     LayerStats,
     Record,
@@ -207,7 +208,7 @@ class Trainer(Stepwise):
     ):
         if not callable(loss) and loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function; got {loss!r}")
-        check_parameters(sum(p.numel() for p in model.parameters()))
+        check_parameters(count_parameters(model))
         self.train_cfg = train
         self.loss = loss
         self.classification = loss == "cross_entropy"

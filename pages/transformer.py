@@ -8,7 +8,8 @@ import streamlit as st
 
 from dlcore import stable_hash
 from dlcore.labs import transformer as tf
-from dlcore.models.transformer import NORM_PLACEMENT, POSITIONAL, n_parameters
+from dlcore.models.size import count_parameters
+from dlcore.models.transformer import NORM_PLACEMENT, POSITIONAL
 from ui import charts, live, page
 from ui.charts import transformer as tc
 from ui.controls import checked
@@ -45,7 +46,7 @@ run = live.session(f"{c.page}.run", f"{stable_hash(task_cfg, model_cfg, train_cf
                    lambda: tf.trainers(task_cfg, model_cfg, train_cfg, compare, device()))
 main = next(iter(run.trainers.values()))
 st.caption(f"{tf.TASK_LABELS[task].capitalize()}: {task_cfg.n_train:,} random training sequences, "
-           f"{task_cfg.n_val} for validation; {n_parameters(main.model):,} parameters; mini-batches of "
+           f"{task_cfg.n_val} for validation; {count_parameters(main.model):,} parameters; mini-batches of "
            f"{train_cfg.batch_size}. The runs share seed, data and mini-batches.")
 
 

@@ -33,7 +33,8 @@ from ..checks import check, check_range
 from ..config import DataConfig, ModelConfig, TrainConfig, stable_hash
 from ..experiments import run_all
 from ..models import build
-from ..models.cnn import CNN, CNNConfig, build_cnn, count_parameters, output_size
+from ..models.cnn import CNN, CNNConfig, build_cnn, output_size
+from ..models.size import count_parameters
 from ..recorder import Layer
 from ..trainer import Trainer
 

@@ -30,15 +30,8 @@ import torch.nn.functional as F
 from ..checks import check, check_range
 from ..config import TrainConfig
 from ..data import Dataset
-from ..models.rnn import (
-    CELL_LABELS,
-    CELLS,
-    RecurrentConfig,
-    build_recurrent,
-    gru_trace,
-    lstm_trace,
-    parameter_count,
-)
+from ..models.rnn import CELL_LABELS, CELLS, RecurrentConfig, build_recurrent, gru_trace, lstm_trace
+from ..models.size import count_parameters
 from ..recorder import Recorder
 from ..trainer import Trainer
 
@@ -224,7 +217,7 @@ class CellSummary:
 
 
 def summary(trainers: dict[str, RecurrentTrainer]) -> list[CellSummary]:
-    return [CellSummary(name, parameter_count(t.model), t.ms_per_step, solved_at(t.recorder),
+    return [CellSummary(name, count_parameters(t.model), t.ms_per_step, solved_at(t.recorder),
                         t.recorder.records[-1].val_acc, t.status) for name, t in trainers.items()]
 
 

@@ -173,5 +173,3 @@ def build_cnn(cfg: CNNConfig, seed: int = 0) -> CNN:
     return CNN(cfg, seed)
 
 
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

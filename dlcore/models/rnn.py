@@ -102,8 +102,6 @@ def build_recurrent(n_in: int, n_out: int, cfg: RecurrentConfig, seed: int = 0) 
     return model
 
 
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def cell_parameter_formula(cell: str, n_in: int, hidden: int) -> int:

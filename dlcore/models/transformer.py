@@ -231,5 +231,3 @@ class TransformerEncoder(nn.Module):
         return out + [Layer("output", self.head)]
 
 
-def n_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from dlcore.labs import cnn as lab
-from dlcore.models.cnn import CNNConfig, build_cnn, count_parameters, output_size
+from dlcore.models.cnn import CNNConfig, build_cnn, output_size
+from dlcore.models.size import count_parameters
 
 SEEDS = (0, 1, 2)
 

@@ -12,7 +12,8 @@ import torch
 
 from dlcore.labs import rnn
 from dlcore.labs.rnn import MEMORY
-from dlcore.models.rnn import RecurrentConfig, build_recurrent, gru_trace, lstm_trace, parameter_count
+from dlcore.models.rnn import RecurrentConfig, build_recurrent, gru_trace, lstm_trace
+from dlcore.models.size import count_parameters
 
 SEEDS = (0, 1, 2, 3, 4)
 CHANCE = MEMORY.task.chance
@@ -238,8 +239,8 @@ def test_parameter_counts_at_32_hidden_units(runs):
     """"here 4,164 vs 5,508 at 32 hidden units; the RNN 1,476 … a GRU has 3 gate blocks to the
     LSTM's 4 — 3/4 of the parameters\""""
     trainers = runs[0]
-    assert [parameter_count(trainers[n].model) for n in (GRU, LSTM, RNN)] == [4164, 5508, 1476]
-    assert parameter_count(trainers[GRU].model.cell) * 4 == parameter_count(trainers[LSTM].model.cell) * 3
+    assert [count_parameters(trainers[n].model) for n in (GRU, LSTM, RNN)] == [4164, 5508, 1476]
+    assert count_parameters(trainers[GRU].model.cell) * 4 == count_parameters(trainers[LSTM].model.cell) * 3
 
 
 @pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="a PyTorch build without oneDNN")

@@ -10,14 +10,8 @@ import torch.nn.functional as F
 
 from dlcore import TrainConfig, Trainer
 from dlcore.labs import rnn
-from dlcore.models.rnn import (
-    RecurrentConfig,
-    build_recurrent,
-    cell_parameter_formula,
-    gru_trace,
-    lstm_trace,
-    parameter_count,
-)
+from dlcore.models.rnn import RecurrentConfig, build_recurrent, cell_parameter_formula, gru_trace, lstm_trace
+from dlcore.models.size import count_parameters
 
 TINY_TASK = rnn.MemoryTask(distractors=6, n_train=64, n_val=16)
 TINY_TRAIN = TrainConfig(lr=0.003, batch_size=16, steps=12, record_every=4)
@@ -71,8 +65,8 @@ def test_building_is_seeded_and_leaves_the_global_generator_alone():
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_parameter_counts_follow_the_gate_formula(cell):
     model = build_recurrent(8, 4, RecurrentConfig(cell=cell, hidden=32))
-    assert parameter_count(model.cell) == cell_parameter_formula(cell, 8, 32)
-    assert parameter_count(model) == cell_parameter_formula(cell, 8, 32) + 32 * 4 + 4
+    assert count_parameters(model.cell) == cell_parameter_formula(cell, 8, 32)
+    assert count_parameters(model) == cell_parameter_formula(cell, 8, 32) + 32 * 4 + 4
 
 
 @pytest.mark.parametrize("bad, message", [
