@@ -40,6 +40,12 @@ class Concept:
 
 
 SECTIONS: dict[str, list[Concept]] = {
+    "Why deep learning": [
+        Concept("representation", "Representation learning", "🧬", "rep",
+                "Hidden layers over training, linear probes per layer, learned weights, and when transfer works."),
+        Concept("classical_ml", "Deep learning vs classical ML", "⚔️", "cl",
+                "Logistic regression, trees, boosting and k-NN against an MLP: features, data size, time."),
+    ],
     "Core concepts": [
         Concept("activations", "Activation functions", "📈", "act",
                 "ReLU, Leaky ReLU, sigmoid, tanh, GELU and softmax: shapes, slopes, dead and saturated units."),

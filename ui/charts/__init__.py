@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
 from dlcore import Trainer
 
@@ -193,3 +194,31 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, y_title: st
     bar = dict(type="bar", x=list(labels), y=np.asarray(values, dtype=np.float32), marker_color=PALETTE[0],
                text=[f"{v:.2f}" for v in values], textposition="outside")
     return figure([bar], base_layout(title, height=330, yaxis=dict(title=dict(text=y_title), range=[0, 1.1])))
+
+
+def _tile(weights: np.ndarray, cols: int) -> np.ndarray:
+    """Images (n, 8, 8) tiled ``cols`` to a row with a one-pixel NaN gap: (rows·9 − 1, cols·9 − 1)."""
+    rows = -(-len(weights) // cols)
+    tiled = np.full((rows * 9 - 1, cols * 9 - 1), np.nan, dtype=np.float32)
+    for i, w in enumerate(weights):
+        r, c = divmod(i, cols)
+        tiled[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = w
+    return tiled
+
+
+def weight_images(panels: dict[str, np.ndarray], cols: int = 4, title: str = "") -> go.Figure:
+    """First-layer weights, one 8×8 image per hidden unit, one panel per entry of ``panels``
+    (title -> (units, 8, 8)). Red = the unit is excited by ink there, blue = inhibited; one
+    symmetric colour scale shared by every panel."""
+    tiles = {name: _tile(w, cols) for name, w in panels.items()}
+    top = max(float(np.nanmax(np.abs(t))) for t in tiles.values()) or 1.0
+    fig = make_subplots(rows=1, cols=len(tiles), subplot_titles=list(tiles), horizontal_spacing=0.03)
+    for i, t in enumerate(tiles.values()):
+        fig.add_heatmap(z=t, zmin=-top, zmax=top, colorscale="RdBu_r", showscale=(i == 0), row=1, col=i + 1,
+                        colorbar=dict(title="weight", len=0.9), hovertemplate="%{z:.2f}<extra></extra>")
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=i + 1)
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                         scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)
+    fig.update_annotations(font=dict(size=15))
+    rows = next(iter(tiles.values())).shape[0] // 9 + 1
+    return style(fig, title, height=110 + 95 * rows)

@@ -1,0 +1,57 @@
+"""AppTest of the Deep learning vs classical ML page."""
+
+from tests.support.helpers import app_at, figure, values
+
+PAGE = "pages/classical_ml.py"
+
+
+def names(fig):
+    return [t["name"] for t in fig["data"]]
+
+
+def test_defaults_draw_the_three_comparisons_and_what_each_model_lets_you_read():
+    at = app_at(PAGE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    scaling = figure(at, "Accuracy as the training set grows")
+    assert len(scaling["data"]) == 10  # 5 methods × 2 feature sets
+    assert values(scaling["data"][0]["x"]).tolist() == [20, 50, 150, 500, 1258]
+    assert names(figure(at, "Raw pixels vs hand-made features")) == ["pixels", "hand-made"]
+    times = figure(at, "Time to fit")["data"][0]
+    assert list(times["x"]) == ["logistic regression", "decision tree", "gradient boosting", "k-nearest neighbours",
+                                "MLP"]
+    assert all(values(times["y"]) > 0)
+    assert values(figure(at, "one weight image per digit")["data"][0]["z"]).shape == (17, 44)
+    assert any("|--- pixel (row" in code.value for code in at.code)
+    assert len(at.dataframe[0].value) == 5
+
+
+def test_fewer_methods_and_features_change_what_is_drawn():
+    at = app_at(PAGE)
+    at.multiselect(key="cl.m").set_value(["decision tree", "MLP"])
+    at.multiselect(key="cl.f").set_value(["hand-made"]).run()
+    assert not at.exception and not at.error
+    assert names(figure(at, "Accuracy as the training set")) == ["decision tree — hand-made", "MLP — hand-made"]
+    assert any("|--- ink in" in code.value or "gradient at" in code.value for code in at.code)
+    assert not [f for f in at.get("plotly_chart") if "weight image" in f.proto.spec]  # no logistic regression
+
+
+def test_empty_selection_explains_and_a_huge_learning_rate_diverges_with_a_message():
+    at = app_at(PAGE)
+    at.multiselect(key="cl.m").set_value([]).run()
+    assert not at.exception and any("at least one method" in i.value for i in at.info)
+    at.multiselect(key="cl.m").set_value(["MLP"])
+    at.select_slider(key="cl.lr").set_value(10.0).run()
+    assert not at.exception
+    assert any("diverged at step" in w.value for w in at.warning)
+
+
+def test_settings_come_from_the_link():
+    at = app_at()
+    at.query_params["m"] = "k-nearest neighbours,logistic regression"
+    at.query_params["k"] = "1"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="cl.k").value == 1
+    assert names(figure(at, "Raw pixels vs"))[0] == "pixels"
+    assert list(figure(at, "Time to fit")["data"][0]["x"]) == ["logistic regression", "k-nearest neighbours"]
+    assert at.query_params["steps"] in ("150", ["150"])
