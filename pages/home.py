@@ -43,4 +43,6 @@ for section, concepts in SECTIONS.items():
 
 st.subheader("How to use it")
 st.markdown(prose("home")["How to use it"])
-st.caption(f"Training runs on: {device_label()}")
+runs, size = live.results().stats()
+st.caption(f"Training runs on: {device_label()} · results cache: {runs} finished runs shared by everyone on this "
+           f"server, {size / 2**20:.1f} MiB")

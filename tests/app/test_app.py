@@ -12,6 +12,7 @@ def test_home_lists_every_page_and_the_device():
     at = app_at()
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Training runs on: CPU" in text or "Training runs on: CUDA" in text
+    assert "results cache: 0 finished runs" in text
     assert len(at.get("page_link")) == len(PAGES)
 
 
@@ -23,6 +24,13 @@ def test_page_runs_with_defaults_and_draws_charts(path):
     figs = figures(at)
     assert len(figs) >= 3
     assert all(fig["data"] for fig in figs), "a chart has no data"
+
+
+def test_the_home_page_counts_the_shared_results():
+    at = app_at("pages/activations.py")  # a comparison page: its finished runs are shared
+    at.switch_page("pages/home.py").run()
+    text = " ".join(c.value for c in at.caption)
+    assert "results cache: 1 finished runs" in text and " 0.0 MiB" not in text
 
 
 def test_projector_mode_enlarges_chart_text():
