@@ -24,12 +24,14 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"  # pytest-playwright empties 
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _bounded_torch_threads():
-    """Train with the app's thread budget: the tiny networks here run fastest on one or two
-    threads, and an unbounded pool oversubscribes a shared 2-core machine."""
-    from dlcore import limit_threads
+def one_thread():
+    """Every test trains on one CPU thread, as the app does on a 2-core machine: the tiny networks
+    here run fastest that way, and results do not depend on the machine's core count. (Session
+    scope, so it is in force before any module-scoped fixture trains.)"""
+    import torch
 
-    limit_threads()
+    torch.set_num_threads(1)
+    yield
 
 
 @pytest.fixture(autouse=True)

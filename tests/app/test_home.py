@@ -11,14 +11,6 @@ from dlcore.labs import what_is_dl as wd
 from tests.support.helpers import app_at, figure, values
 
 
-@pytest.fixture(scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def trained(data: str, seed: int = 0) -> dict:
     runs = wd.trainers(wd.WhatIsDLConfig(data=data, seed=seed), "cpu")
     for t in runs.values():

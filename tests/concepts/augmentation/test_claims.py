@@ -16,14 +16,6 @@ SEEDS = (0, 1, 2)
 L = aug.LABELS
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def trained(choices, seed, **base):
     cfg = replace(aug.AugmentConfig(), seed=seed, **base)
     runs = aug.experiment(choices, cfg, replace(aug.TRAIN, seed=seed), device="cpu")

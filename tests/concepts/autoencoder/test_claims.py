@@ -16,15 +16,6 @@ from dlcore.labs.autoencoder import DEFAULT
 SEEDS = (0, 1, 2, 3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One CPU thread, as the app uses on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def setup(latent=2, seed=0, **kw) -> ae.Setup:
     return replace(DEFAULT, model=replace(DEFAULT.model, latent=latent), train=replace(DEFAULT.train, seed=seed), **kw)
 

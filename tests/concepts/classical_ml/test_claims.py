@@ -13,14 +13,6 @@ SEEDS = (0, 1, 2)
 CLASSICAL = ("logistic regression", "decision tree", "gradient boosting", "k-nearest neighbours")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def runs(one_thread):
     return {s: cl.ClassicalRun(replace(cl.CLASSICAL, seed=s)).run() for s in SEEDS}

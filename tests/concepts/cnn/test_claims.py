@@ -19,14 +19,6 @@ from dlcore.models.size import count_parameters
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def trained(**settings) -> dict:
     return {name: t.run() for name, t in lab.experiment(**settings).trainers("cpu").items()}
 

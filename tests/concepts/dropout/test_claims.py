@@ -21,16 +21,6 @@ from dlcore.models import InvertedDropout, build
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One CPU thread, as the app uses on a 2-core machine: on a loaded machine two threads
-    spin against each other and tiny networks get many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def default_runs(one_thread):
     """The default experiment (rates 0, 0.2, 0.5) on seeds 0, 1, 2: {seed: {label: trainer}}."""

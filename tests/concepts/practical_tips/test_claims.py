@@ -18,14 +18,6 @@ SEEDS = (0, 1, 2)
 LN10 = math.log(10)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def pairs(one_thread):
     """{(bug, seed): (broken, fixed)} finished trainers."""

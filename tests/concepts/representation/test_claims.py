@@ -15,14 +15,6 @@ from dlcore.labs import representation as rp
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def runs(one_thread):
     """The default run, trained to the end, on seeds 0, 1, 2: {seed: RepresentationRun}."""

@@ -20,14 +20,6 @@ CHANCE = MEMORY.task.chance
 RNN, LSTM, GRU = "RNN", "LSTM (forget bias 3)", "GRU"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def train(comparison: rnn.CellComparison) -> dict[str, rnn.RecurrentTrainer]:
     trainers = comparison.trainers("cpu")
     for t in trainers.values():

@@ -19,15 +19,6 @@ SEEDS = (0, 1, 2)
 WITH, WITHOUT = "learned positional encoding", tf.NO_POSITIONS
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One CPU thread, as the app uses on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def run(task="reverse", seed=0, compare=True, **model):
     runs = tf.trainers(replace(tf.TASK, task=task, seed=seed), replace(tf.MODEL, seed=seed, **model),
                        replace(tf.TRAIN, seed=seed, steps=400 if task == "sort" else tf.TRAIN.steps),
