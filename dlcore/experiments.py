@@ -15,6 +15,7 @@ import torch
 from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .trainer import MLPTrainer, Trainer
+from .upload import UploadedData
 
 
 @dataclass(frozen=True)
@@ -22,18 +23,24 @@ class Comparison:
     """A base set of configs and named variants, each a few overrides of it.
 
     Override keys name the config and the field: ``{"model.activation": "tanh"}``.
+
+    With ``upload`` (a student's own CSV, ``dlcore.upload``) every variant trains on that data
+    instead of the data set ``data`` names; ``data`` still sets the split (validation fraction and
+    seed). The upload enters ``stable_hash(comparison)`` by its content digest, never its arrays.
     """
 
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
     variants: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+    upload: UploadedData | None = None  # data of one's own, replacing the data set ``data`` names
 
     @classmethod
-    def over(cls, data, model, train, field: str, values, labels=None) -> Comparison:
+    def over(cls, data, model, train, field: str, values, labels=None, upload: UploadedData | None = None
+             ) -> Comparison:
         """Variants that set one ``field`` ("model.activation") to each of ``values``."""
         labels = labels or [str(v) for v in values]
-        return cls(data, model, train, tuple((lab, ((field, v),)) for lab, v in zip(labels, values)))
+        return cls(data, model, train, tuple((lab, ((field, v),)) for lab, v in zip(labels, values)), upload)
 
     def configs(self) -> dict[str, tuple[DataConfig, ModelConfig, TrainConfig]]:
         out = {}
@@ -51,7 +58,7 @@ class Comparison:
         out = {}
         for label, (d, m, t) in self.configs().items():
             if d not in datasets:
-                datasets[d] = data_mod.load(d)
+                datasets[d] = data_mod.load(d) if self.upload is None else self.upload.to_dataset(d)
             out[label] = MLPTrainer(d, m, t, device=device, dataset=datasets[d])
         return out
 

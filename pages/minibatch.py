@@ -8,7 +8,7 @@ import streamlit as st
 from dlcore.config import DATASETS
 from dlcore.experiments import Comparison
 from dlcore.labs.minibatch import MINIBATCH, epochs, gradient_noise
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, upload
 from ui.controls import checked
 
 PAGE, SIZES = "minibatch", [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -27,6 +27,7 @@ with cols[3]:
 chosen = c.multiselect("sizes", "Batch sizes to train (full = the whole training set)",
                        [str(b) for b in SIZES] + ["full"], default=["4", "16", "64", "full"])
 c.publish()
+own = upload.own_data(c.page, sample=data_name, forms=("2d", "tabular"), seed=seed)
 
 data = checked(lambda: replace(base.data, name=data_name, seed=seed))
 sizes = [100_000 if b == "full" else int(b) for b in chosen]
@@ -44,8 +45,12 @@ charts.show(charts.lines(
 
 # --- Train the same network with each batch size ----------------------------------------------
 st.subheader("Same network, same steps, different batch sizes")
+if own is not None:
+    st.info(f"These runs train on your file instead of the {data_name} set (the gradient-noise chart above "
+            f"still measures the {data_name} set).")
 run = comparison.start(c, lambda: Comparison.over(
     data, base.model, replace(base.train, lr=lr, steps=steps, seed=seed), "train.batch_size", sizes, labels,
+    upload=own,
 ), selected=chosen, empty="Pick at least one batch size above to train.")
 per_epoch = st.toggle("Put epochs (passes over the data) on the x-axis instead of steps", key="mb.per_epoch")
 
