@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dlcore.labs import augmentation as aug
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import augmentation as ac
 from ui.controls import checked
 from ui.runtime import device
@@ -32,6 +32,11 @@ with cols[2]:
                          default=aug.TRAIN.lr)
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+labels = [aug.LABELS[a] for a in aug.AUGMENTATIONS if a in chosen]
+guess = predict.ask(c, predict.Question.which(
+    "Which run will be the most accurate on validation digits shifted by one pixel?", choices=labels,
+    measure=lambda run: {n: aug.shifted_accuracy(t) for n, t in run.trainers.items()},
+    label="validation accuracy, shifted 1 px") if len(labels) > 1 else None)
 c.publish()
 if not chosen:
     st.info("Pick at least one augmentation above to train.")
@@ -42,6 +47,7 @@ base = checked(lambda: aug.AugmentConfig(n_train=n_train, width=width, smoothing
 train = checked(lambda: replace(aug.TRAIN, lr=lr, steps=steps, seed=seed))
 run = live.session("aug.run", aug.config_hash(choices, base, train),
                    lambda: aug.experiment(choices, base, train, device()))
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -64,6 +70,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 
 # --- Label smoothing and calibration --------------------------------------------------------------
 page.section(PAGE, "Label smoothing and calibration")

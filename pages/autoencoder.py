@@ -8,7 +8,7 @@ import streamlit as st
 
 from dlcore import stable_hash
 from dlcore.labs import autoencoder as ae
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import autoencoder as aec
 from ui.controls import checked
 from ui.runtime import device
@@ -46,6 +46,10 @@ with left:
 with right:
     sweep = c.toggle("sweep", "Also train every size 2–32", default=False,
                      help="The autoencoder and its linear twin at bottleneck 2, 4, 8, 16 and 32 (several seconds).")
+guess = predict.ask(c, predict.Question.which(
+    f"With a bottleneck of {latent}, which will reconstruct validation digits with the lower error?",
+    measure=lambda run: {n: run.trainers[n].val_mse() for n in ("autoencoder", "linear AE")}, highest=False,
+    choices=("autoencoder", "linear AE"), label="validation reconstruction MSE"))
 c.publish()
 
 setup = checked(lambda: replace(
@@ -53,6 +57,7 @@ setup = checked(lambda: replace(
     train=replace(base.train, lr=lr, steps=steps, seed=seed),
     denoise=noise if denoising else 0.0, beta=beta if variational else 0.0))
 run = live.session(f"{c.page}.run", stable_hash(setup), lambda: setup.trainers(device()))
+predict.hold(guess, run)
 WALK_NOTE = ("**Reading the latent walk.** Each tile is the decoder's output at one point of the code plane, "
              "over the range where most training codes lie; the axes are those of the scatter's left panel "
              "(for a code of more than 2 numbers: the plane of its two principal directions, through the codes' mean). "
@@ -90,6 +95,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw, step_size=50)
+predict.reveal(guess, run)
 ok = healthy(run.trainers)
 
 # --- The bottleneck size, against PCA -----------------------------------------------------------

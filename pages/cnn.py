@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dlcore.labs import cnn as lab
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import cnn as cc
 from ui.controls import checked
 from ui.runtime import device
@@ -45,12 +45,17 @@ with look[0]:
     digit = c.number("digit", "Validation digit to look inside", 0, lab.N_VAL - 1, default=0)
 with look[1]:
     moved = c.slider("shift", "Shift for the equivariance check (pixels →)", 1, lab.MARGIN, default=1, step=1)
+guess = predict.ask(c, predict.Question.which(
+    "Which network will be more accurate on validation digits shifted by 2 pixels?", choices=("CNN", "MLP"),
+    measure=lambda run: {n: lab.shift_accuracy(t)[2] for n, t in run.trainers.items()},
+    label="validation accuracy, digits shifted 2 px"))
 c.publish()
 
 exp = checked(lambda: lab.experiment(channels=channels, depth=depth, kernel=kernel, padding=padding, stride=stride,
                                      head=head, bias=bias, n_train=n_train, augment=augment, lr=lr, steps=steps,
                                      seed=seed))
 run = live.session(f"{c.page}.run", exp.config_hash(), lambda: exp.trainers(device()))
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -76,6 +81,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 cnn = run.trainers["CNN"]
 x_val = cnn.dataset.x_val.cpu()
 image = x_val[digit]  # (1, 14, 14)

@@ -1,10 +1,12 @@
 """Debugging a training run: deliberately broken runs next to their fixes, and the checks that find bugs."""
 
+import math
+
 import streamlit as st
 
 from dlcore import stable_hash
 from dlcore.labs import practical_tips as pt
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict
 from ui.charts import practical_tips as tc
 from ui.controls import checked
 from ui.runtime import device
@@ -26,10 +28,23 @@ with cols[2]:
     steps = c.select_slider("steps", "Steps", [50, 100, 200, 400], default=pt.TRAIN.steps)
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+BROKEN = f"broken: {pt.BUG_LABELS[bug]}"  # the broken run's name in pt.pair
+
+
+def accuracy(run: live.LiveRun) -> dict[str, float]:
+    return {name: t.recorder.records[-1].val_acc for name, t in run.trainers.items()}
+
+
+guess = predict.ask(c, predict.Question.how_much(
+    "By the last step, how much validation accuracy will this bug cost, against the fixed run?",
+    lambda run: 100 * (accuracy(run)["fixed"] - accuracy(run)[BROKEN]), name="cost in points", evidence=accuracy,
+    bins={"less than 5 points": 5, "5 to 30 points": 30, "more than 30 points": math.inf},
+    label="validation accuracy", may_diverge=(BROKEN,)))
 c.publish()
 cfg = checked(lambda: pt.DebugConfig(bug=bug, lr=lr, steps=steps, seed=seed))
 page.section(PAGE, pt.BUG_LABELS[bug], expanded=True)
 run = live.session("dbg.run", stable_hash(cfg), lambda: pt.pair(bug, lr, steps, seed, device()))
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -48,6 +63,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 if bug == "no_eval":
     broken = next(iter(run.trainers.values()))
     measured = pt.eval_vs_train_mode(broken)

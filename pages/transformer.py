@@ -10,7 +10,7 @@ from dlcore import stable_hash
 from dlcore.labs import transformer as tf
 from dlcore.models.size import count_parameters
 from dlcore.models.transformer import NORM_PLACEMENT, POSITIONAL
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import transformer as tc
 from ui.controls import checked
 from ui.runtime import device
@@ -36,6 +36,11 @@ with cols[3]:
                     format_func={"pre": "pre-LN (GPT-2 and after)", "post": "post-LN (the 2017 paper)"}.get)
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 compare = c.toggle("compare", "Train the same network without positional encoding, side by side", default=True)
+runs = (tf.run_label(positional), tf.NO_POSITIONS)
+guess = predict.ask(c, predict.Question.which(
+    f"Which network will get more digits right when it learns to {tf.TASK_LABELS[task]}?", choices=runs,
+    measure=lambda run: {n: t.snapshots[-1].token_acc for n, t in run.trainers.items()}, tie="about the same",
+    within=0.02, label="share of validation digits right") if compare and positional != "none" else None)
 c.publish()
 
 task_cfg, model_cfg, train_cfg = checked(lambda: (
@@ -44,6 +49,7 @@ task_cfg, model_cfg, train_cfg = checked(lambda: (
     replace(tf.TRAIN, lr=lr, steps=steps, seed=seed)))
 run = live.session(f"{c.page}.run", f"{stable_hash(task_cfg, model_cfg, train_cfg)}.{compare}",
                    lambda: tf.trainers(task_cfg, model_cfg, train_cfg, compare, device()))
+predict.hold(guess, run)
 main = next(iter(run.trainers.values()))
 st.caption(f"{tf.TASK_LABELS[task].capitalize()}: {task_cfg.n_train:,} random training sequences, "
            f"{task_cfg.n_val} for validation; {count_parameters(main.model):,} parameters; mini-batches of "
@@ -66,6 +72,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 
 # --- The learner's own sequence -------------------------------------------------------------
 st.subheader("Your sequence through the trained network")

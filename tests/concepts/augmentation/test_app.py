@@ -1,5 +1,8 @@
 """AppTest of the Data augmentation page: defaults draw every chart with real data; widgets change it."""
 
+import pytest
+
+from dlcore.labs import augmentation as aug
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/augmentation.py"
@@ -56,3 +59,40 @@ def test_a_huge_learning_rate_diverges_with_a_message():
     at.select_slider(key="aug.lr").set_value(10.0).run()
     assert not at.exception
     assert any("diverged" in w.value for w in at.warning)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Each run's accuracy on shifted validation digits, measured on the lab's own run (the link's settings)."""
+    from dataclasses import replace
+
+    runs = aug.experiment(aug.DEFAULT_CHOICES, aug.AugmentConfig(), replace(aug.TRAIN, steps=100))
+    return {name: aug.shifted_accuracy(t.run()) for name, t in runs.items()}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    best = max(measured.values())
+    (right,) = [name for name, acc in measured.items() if acc == best]  # one best run, or the test is moot
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["aug.run"].step == 0
+    at.selectbox(key="aug.guess").select(right).run()
+    assert not at.exception and at.session_state["aug.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=min(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

@@ -3,7 +3,9 @@ the variants and the digits change what is drawn; a huge learning rate diverges 
 settings come from the link."""
 
 import numpy as np
+import pytest
 
+from dlcore.labs import autoencoder as ae
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/autoencoder.py"
@@ -89,3 +91,40 @@ def test_settings_come_from_the_link_and_a_bad_value_is_ignored():
     assert any("Ignored `steps=banana`" in t.value for t in at.toast)
     assert figure(at, "Denoising: trained on noisy")["data"]
     assert at.query_params["hidden"] == "64"
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "250", "z": "32"}
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """Which of the two the lab's own run (the link's settings) measures with the lower validation MSE."""
+    from dataclasses import replace
+
+    base = ae.DEFAULT
+    runs = replace(base, model=replace(base.model, latent=32), train=replace(base.train, steps=250)).trainers()
+    mse = {name: runs[name].run().val_mse() for name in ("autoencoder", "linear AE")}
+    return min(mse, key=mse.get)
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["ae.run"].step == 0
+    at.selectbox(key="ae.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["ae.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess=next(n for n in ("autoencoder", "linear AE") if n != measured_right))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

@@ -2,7 +2,9 @@
 what is drawn; a huge learning rate shows divergence; settings come from the link."""
 
 import numpy as np
+import pytest
 
+from dlcore.labs import cnn as lab
 from tests.support.helpers import app_at, figure, figures, values
 
 PAGE = "pages/cnn.py"
@@ -88,3 +90,37 @@ def test_settings_come_from_the_link():
     assert at.number_input(key="cnn.seed").value == 3
     assert len(figure(at, "First-layer filters")["data"]) == 4
     assert table(at, "output, measured") == [14]
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """The network the lab's own run (the link's settings) measures as more accurate on 2-pixel shifts."""
+    runs = lab.experiment(steps=100).trainers()
+    acc = {name: lab.shift_accuracy(t.run())[2] for name, t in runs.items()}
+    return max(acc, key=acc.get)
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["cnn.run"].step == 0
+    at.selectbox(key="cnn.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["cnn.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess=next(n for n in ("CNN", "MLP") if n != measured_right))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

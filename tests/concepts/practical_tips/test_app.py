@@ -1,5 +1,8 @@
 """AppTest of the Debugging page: defaults draw every chart with real data; choosing a bug retrains."""
 
+import pytest
+
+from dlcore.labs import practical_tips as pt
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/practical_tips.py"
@@ -55,3 +58,40 @@ def test_a_huge_learning_rate_on_the_fixed_run_diverges_with_a_message():
     at.select_slider(key="dbg.lr").set_value(10.0).run()
     assert not at.exception
     assert any("fixed" in w.value and "diverged" in w.value for w in at.warning)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "bug": "softmax_twice"}
+BINS = ("less than 5 points", "5 to 30 points", "more than 30 points")
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """The accuracy the bug costs on the lab's own pair (the link's settings), as the question's bin."""
+    runs = {name: t.run() for name, t in pt.pair("softmax_twice").items()}
+    acc = {name: t.recorder.records[-1].val_acc for name, t in runs.items()}
+    cost = 100 * (acc["fixed"] - acc[f"broken: {pt.BUG_LABELS['softmax_twice']}"])
+    return BINS[0] if cost < 5 else BINS[1] if cost < 30 else BINS[2]
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["dbg.run"].step == 0
+    at.selectbox(key="dbg.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["dbg.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    assert "cost in points" in at.success[0].value
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess=next(b for b in BINS if b != measured_right))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

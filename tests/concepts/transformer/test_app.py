@@ -2,7 +2,9 @@
 the typed sequence and the link change what is drawn; a huge learning rate diverges with a message."""
 
 import numpy as np
+import pytest
 
+from dlcore.labs import transformer as tf
 from tests.support.helpers import app_at, figure, figures, values
 
 PAGE = "pages/transformer.py"
@@ -102,3 +104,42 @@ def test_settings_come_from_the_link_and_go_back_into_it():
     assert values(figure(at, "Accuracy")["data"][1]["y"])[-1] >= 0.99  # copy needs no positions
     assert at.query_params["heads"] == "2" and at.query_params["seed"] == "0"
     assert "→ the network: **1 1 2 2 3 3 4 4**" in markdown(at)  # the link's own sequence, copied
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+CHOICES = ("learned positional encoding", tf.NO_POSITIONS, "about the same")
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """What the lab's own run (the link's settings) measures: the run with more validation digits right,
+    or "about the same" when they are within 2 points."""
+    from dataclasses import replace
+
+    runs = tf.trainers(train=replace(tf.TRAIN, steps=100))
+    acc = {name: t.run().snapshots[-1].token_acc for name, t in runs.items()}
+    (best, a), (_, b) = sorted(acc.items(), key=lambda item: -item[1])
+    return "about the same" if a - b <= 0.02 else best
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["tf.run"].step == 0
+    at.selectbox(key="tf.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["tf.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess=next(n for n in CHOICES if n != measured_right))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success
