@@ -83,6 +83,8 @@ SECTIONS: dict[str, list[Concept]] = {
                 "A 2-D bottleneck on the digits against PCA: codes, latent walk, denoising, VAE, anomalies."),
         Concept("transformer", "Transformers", "🔭", "tf",
                 "Self-attention written out: an encoder learns to reverse digits; attention maps, positions, √d, T²."),
+        Concept("gan", "GANs", "🎭", "gan",
+                "A generator and a discriminator on 8 Gaussian blobs, live: D's map, G's arrows, mode collapse."),
     ],
 }
 
