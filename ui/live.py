@@ -9,8 +9,11 @@ once; Pause, Step and Restart act on the same run. Any click interrupts the loop
 ``st.*`` call, and because the trainers keep their own state nothing is lost by the rerun.
 
 Pacing: a playing run trains in chunks of a fixed number of steps (``total / MAX_FRAMES``) and
-redraws at most once every ``FRAME_SECONDS`` of wall time — so at most ``MAX_FRAMES`` frames per
-run however slow or busy the machine is, and a run that finishes quickly draws once.
+redraws at most once every ``FRAME_SECONDS`` of wall time *and* of the training thread's own CPU
+time — so at most ``MAX_FRAMES`` frames per run, a run that finishes quickly draws once, and a
+busy server (where wall time stretches but CPU time does not) draws no more frames per run than
+an idle one: what one student costs does not grow with the number of students. The first chunk
+is drawn at once, so a chart appears early even when the run is slow.
 
 With ``shared=True`` a finished run is shared by every session that asks for the same configs
 (``ui.results``): the first session trains it, the others wait for it, later ones get it at once.
@@ -34,7 +37,7 @@ from ui.controls import checked
 from ui.results import STALL_SECONDS, SharedResults
 
 _LOG = logging.getLogger(__name__)
-FRAME_SECONDS = 0.5  # at most one redraw this often while a run plays
+FRAME_SECONDS = 0.5  # at most one redraw per this much wall time and training CPU time
 MAX_FRAMES = 12  # a playing run trains in this many chunks, so it redraws at most this often
 FOLLOW_SECONDS = 120  # the longest a session waits for another session's run before training its own
 
@@ -197,14 +200,17 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     """Draw the run, training it between frames while it plays (see "Pacing" above)."""
     placeholder = st.empty()
     chunk = max(1, math.ceil(run.total_steps / MAX_FRAMES))
-    last_frame = time.monotonic()
+    last_frame, last_work = time.monotonic(), time.thread_time()
+    frames_before = run.frame
     while run.playing and not run.done:
         run.advance(chunk)
         if run.shared:
             results().progressed(run.config_hash, run)
-        if not run.done and time.monotonic() - last_frame >= FRAME_SECONDS:
+        now, work = time.monotonic(), time.thread_time()
+        first = run.frame == frames_before  # the first chunk is drawn at once: a chart early, even on a busy server
+        if not run.done and (first or (now - last_frame >= FRAME_SECONDS and work - last_work >= FRAME_SECONDS)):
             _draw(placeholder, run, draw)
-            last_frame = time.monotonic()
+            last_frame, last_work = time.monotonic(), time.thread_time()
     if run.done:
         run.playing = False
         if run.shared and not run.error:

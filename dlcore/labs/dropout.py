@@ -158,6 +158,9 @@ def mc_dropout(model: nn.Module, seed: int = 0) -> Iterator[None]:
             m.training = mode
 
 
+MC_ROWS = 16_384  # rows per forward pass in MC dropout (30 passes over a 40×40 grid would be 48,000)
+
+
 @dataclass(frozen=True)
 class MCPrediction:
     """T stochastic passes of dropout at inference, summarised per example and class."""
@@ -186,8 +189,10 @@ def mc_predict(model: nn.Module, x: torch.Tensor, passes: int = 30, seed: int = 
     finally:
         for m, mode in modes.items():
             m.training = mode
-    with mc_dropout(model, seed):
-        probs = F.softmax(model(x.repeat(passes, 1)), dim=1)  # (passes·n, classes)
+    per_batch = max(1, MC_ROWS // max(len(x), 1))  # passes per forward pass: bounds the memory
+    sizes = [min(per_batch, passes - i) for i in range(0, passes, per_batch)]
+    with mc_dropout(model, seed):  # masks are drawn row after row, so batching the passes changes none
+        probs = torch.cat([F.softmax(model(x.repeat(k, 1)), dim=1) for k in sizes])  # (passes·n, classes)
     probs = probs.view(passes, len(x), -1)  # (passes, n, classes)
     return MCPrediction(probs.mean(0).cpu().numpy(), probs.std(0, correction=0).cpu().numpy(),
                         deterministic.cpu().numpy(), passes)

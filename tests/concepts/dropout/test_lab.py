@@ -128,3 +128,16 @@ def test_compare_conventions_uses_the_same_masks_for_both():
     assert comp.samples["inverted"].shape == (3, 10)
     np.testing.assert_allclose(comp.samples["classic"] * 2, comp.samples["inverted"], rtol=1e-6)
 
+
+
+def test_mc_predict_in_batches_of_passes_gives_the_same_numbers(monkeypatch):
+    """MC dropout batches its passes to bound memory (30 passes over a 40×40 grid at once took
+    ~100 MiB per session); the masks are drawn row after row, so the numbers must not change."""
+    model = build(2, 2, ModelConfig(depth=2, width=32, dropout=0.5), seed=0)
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(1))
+    monkeypatch.setattr(do, "MC_ROWS", 10**9)
+    at_once = do.mc_predict(model, x, passes=30, seed=3)
+    monkeypatch.setattr(do, "MC_ROWS", 120)  # 2 passes per forward pass
+    batched = do.mc_predict(model, x, passes=30, seed=3)
+    np.testing.assert_array_equal(batched.mean, at_once.mean)
+    np.testing.assert_array_equal(batched.std, at_once.std)
