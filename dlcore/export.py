@@ -6,6 +6,11 @@
 the order of the mini-batches and the dropout masks — and trains it, printing the loss curve.
 Same configs and seed, same numbers: the test suite runs exported scripts and compares their
 losses with the app's.
+
+A run that trained on data its ``DataConfig`` cannot regenerate — a student's upload
+(``dlcore.upload``), or labels dealt out at random — passes that data as ``dataset=`` (the
+trainer's ``Dataset``, or the ``UploadedData`` with the split the ``DataConfig`` asks for): the
+script then embeds the very tensors the run trained on (zlib + base64, as the digits are).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from . import data as data_mod
 from .config import DataConfig, ModelConfig, TrainConfig
 from .layers.activations import LEAKY_SLOPE
 from .layers.initialization import resolve
+from .upload import UploadedData
 
 HEADER = '''"""{title}
 
@@ -250,6 +256,54 @@ def load_data():
 '''
 
 
+DATASET_LOADER = '''
+
+# ---------------------------------------------------------------- the data
+# The exact tensors the app trained on ({name}: {n_train} training and {n_val} validation examples,
+# {n_features} features, {n_classes} classes, already split and standardised), zlib-compressed and
+# base64-encoded: float32 x_train, x_val, then int64 y_train, y_val (little-endian).
+DATA = (
+{chunks}
+)
+
+
+def load_data():
+    """The embedded training and validation sets, exactly as the app's run saw them."""
+    import base64
+    import zlib
+
+    raw = zlib.decompress(base64.b64decode("".join(DATA)))
+    sizes = [{n_train} * {n_features} * 4, {n_val} * {n_features} * 4, {n_train} * 8, {n_val} * 8]
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(raw[start : start + size])
+        start += size
+    x_train = np.frombuffer(parts[0], dtype="<f4").reshape({n_train}, {n_features}).copy()
+    x_val = np.frombuffer(parts[1], dtype="<f4").reshape({n_val}, {n_features}).copy()
+    y_train = np.frombuffer(parts[2], dtype="<i8").copy()
+    y_val = np.frombuffer(parts[3], dtype="<i8").copy()
+    return (torch.from_numpy(x_train), torch.from_numpy(y_train),
+            torch.from_numpy(x_val), torch.from_numpy(y_val), {n_classes})
+'''
+
+
+def _plain_name(name: str) -> str:
+    """A data set's name as it may sit in the script's comments and docstring."""
+    return "".join(ch for ch in name if ch.isprintable() and ch not in "{}\\\"'") or "data"
+
+
+def _embedded_loader(ds: data_mod.Dataset) -> str:
+    """A ``load_data`` that returns exactly the tensors of ``ds``."""
+    arrays = [ds.x_train.detach().cpu().numpy().astype("<f4"), ds.x_val.detach().cpu().numpy().astype("<f4"),
+              ds.y_train.detach().cpu().numpy().astype("<i8"), ds.y_val.detach().cpu().numpy().astype("<i8")]
+    n_train, n_features = arrays[0].reshape(len(arrays[2]), -1).shape
+    raw = b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)
+    encoded = base64.b64encode(zlib.compress(raw, 9)).decode()
+    chunks = "\n".join(f'    "{encoded[i:i + 100]}"' for i in range(0, len(encoded), 100))
+    return DATASET_LOADER.format(chunks=chunks, name=_plain_name(ds.name), n_train=n_train, n_val=len(arrays[3]),
+                                 n_features=n_features, n_classes=ds.n_classes)
+
+
 def _settings(model: ModelConfig, train: TrainConfig) -> str:
     values = dict(
         DEPTH=model.depth, WIDTH=model.width, ACTIVATION=model.activation, INIT=resolve(model.init, model.activation),
@@ -274,7 +328,14 @@ def _data_loader(data: DataConfig) -> str:
     return TOY_LOADER.format(generator=generator, **asdict(data))
 
 
-def mlp_script(data: DataConfig, model: ModelConfig, train: TrainConfig, title: str = "An experiment") -> str:
-    """The text of a self-contained script that trains ``MLPTrainer(data, model, train)`` again."""
-    header = HEADER.format(title=title, data=data, model=model, train=train)
-    return header + _settings(model, train) + _data_loader(data) + MODEL_AND_TRAINING.format(leaky=LEAKY_SLOPE)
+def mlp_script(data: DataConfig, model: ModelConfig, train: TrainConfig, title: str = "An experiment",
+               dataset: data_mod.Dataset | UploadedData | None = None) -> str:
+    """The text of a self-contained script that trains ``MLPTrainer(data, model, train)`` again —
+    or, given ``dataset`` (the trainer's ``Dataset``, or an ``UploadedData`` split as ``data`` asks),
+    ``MLPTrainer(data, model, train, dataset=...)`` on exactly that data, embedded in the script."""
+    if isinstance(dataset, UploadedData):
+        dataset = dataset.to_dataset(data)
+    described = data if dataset is None else f"{_plain_name(dataset.name)} (embedded below); split by {data}"
+    header = HEADER.format(title=title, data=described, model=model, train=train)
+    loader = _data_loader(data) if dataset is None else _embedded_loader(dataset)
+    return header + _settings(model, train) + loader + MODEL_AND_TRAINING.format(leaky=LEAKY_SLOPE)

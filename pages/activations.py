@@ -11,7 +11,7 @@ from dlcore.config import DATASETS
 from dlcore.experiments import Comparison
 from dlcore.labs.activations import ACTIVATIONS
 from dlcore.layers import activations as act
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict, upload
 
 PAGE, NAMES = "activations", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu"]
 INIT_LABELS = {"xavier_normal": "Xavier (normal)", "he_normal": "He (normal)", "small_normal": "N(0, 0.01²)",
@@ -71,14 +71,23 @@ with cols[2]:
 with cols[3]:
     steps = c.select_slider("steps", "Steps", [100, 200, 300, 500, 1000], default=base.train.steps)
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+labels = [label(n) for n in chosen]
+guess = predict.ask(c, predict.Question.which(
+    "Which activation will barely learn (end with the highest validation loss)?", choices=labels,
+    measure=lambda run: {n: t.recorder.records[-1].val_loss for n, t in run.trainers.items()},
+    label="validation loss at the end") if len(labels) > 1 else None)
 c.publish()
+own = upload.own_data(c.page, sample=data_name, forms=("2d",), seed=seed)
+if own is not None:
+    st.info(f"These runs train on your file instead of the {data_name} set.")
 
 run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, name=data_name, seed=seed),
     replace(base.model, depth=depth, width=width, init=init, bias_init=bias),
     replace(base.train, lr=lr, steps=steps, seed=seed),
-    "model.activation", chosen, [label(n) for n in chosen],
+    "model.activation", chosen, labels, upload=own,
 ), selected=chosen, empty="Pick at least one activation above to train.")
+predict.hold(guess, run)
 pick = st.columns(2)
 hist_run = pick[0].selectbox("Histograms of", list(run.trainers), key="act.hist_run")
 hist_layer = pick[1].selectbox("Hidden layer", range(1, depth + 1), key="act.hist_layer") - 1
@@ -107,6 +116,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 comparison.play(run, draw)
+predict.reveal(guess, run)
 
 page.section(PAGE, "Pros, cons and where each is used")
 page.footer(PAGE)

@@ -10,7 +10,7 @@ from dlcore.config import DATASETS
 from dlcore.experiments import Comparison
 from dlcore.labs import dropout as do
 from dlcore.labs.dropout import DROPOUT, DROPOUT_RATES
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict, upload
 from ui.charts import dropout as dc
 
 PAGE, RATES = "dropout", ["0", "0.1", "0.2", "0.3", "0.5", "0.7", "0.9"]
@@ -36,15 +36,25 @@ with cols[2]:
 with cols[3]:
     steps = c.select_slider("steps", "Steps", [100, 200, 300, 400], default=base.train.steps)
     seed = c.number("seed", "Seed", 0, 9999, default=0)
-c.publish()
-
 rates = sorted(float(r) for r in chosen)
+labels = [f"p = {p:g}" for p in rates]
+guess = predict.ask(c, predict.Question.which(
+    "Which dropout rate ends with the lowest validation loss?", choices=labels, highest=False,
+    measure=lambda run: {n: t.recorder.records[-1].val_loss for n, t in run.trainers.items()},
+    label="validation loss at the end") if len(labels) > 1 else None)
+c.publish()
+own = upload.own_data(c.page, sample=data_name, forms=("2d",), seed=seed)
+if own is not None:
+    st.info(f"These runs train on your file instead of the {data_name} set (the noise and sample-count "
+            "sliders apply to the built-in sets only).")
+
 run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, name=data_name, noise=noise, n_samples=n_samples, seed=seed),
     replace(base.model, depth=depth, width=width),
     replace(base.train, lr=lr, steps=steps, seed=seed),
-    "model.dropout", rates, [f"p = {p:g}" for p in rates],
+    "model.dropout", rates, labels, upload=own,
 ), selected=rates, empty="Pick at least one dropout rate above to train.")
+predict.hold(guess, run)
 with_dropout = [name for name, t in run.trainers.items() if t.model_cfg.dropout > 0]
 inside = st.selectbox("Look inside the run", with_dropout, index=len(with_dropout) - 1, key="do.inside",
                       help="Its masks, its train/eval outputs and its MC-dropout uncertainty are shown below.")
@@ -69,6 +79,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 comparison.play(run, draw)
+predict.reveal(guess, run)
 
 # --- Inverted vs classic dropout on one real input --------------------------------------------
 page.section(PAGE, "Inverted vs classic dropout")

@@ -10,7 +10,7 @@ import torch
 from dlcore.experiments import Comparison
 from dlcore.labs.normalization import NORMALIZATION, batch_norm, layer_norm, lr_sweep
 from dlcore.layers.activations import LABELS
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict, upload
 from ui.controls import checked
 from ui.runtime import device
 
@@ -48,12 +48,28 @@ with cols[3]:
     depth = c.slider("depth", "Hidden layers", 2, 16, default=base.model.depth, step=1)
 with cols[4]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+
+
+def final_val_loss(run: live.LiveRun) -> dict[str, float]:
+    """The last validation loss of every run that did not blow up (a diverged run is not the lowest)."""
+    return {n: t.recorder.records[-1].val_loss for n, t in run.trainers.items() if not t.diverged}
+
+
+guess = predict.ask(c, predict.Question.which(
+    f"At this learning rate ({lr:g}), which ends with the lowest validation loss?", choices=list(NORMS.values()),
+    measure=final_val_loss, highest=False, label="validation loss at the end",
+    may_diverge=(NORMS["none"],)))
 c.publish()
+own = upload.own_data(c.page, sample=base.data.name, forms=("2d",), seed=seed)
+if own is not None:
+    st.info(f"These runs train on your file instead of the {base.data.name} set (the learning-rate sweep below "
+            f"still trains on the {base.data.name} set).")
 model = checked(lambda: replace(base.model, activation=act, init=init, depth=depth))
 run = comparison.start(c, lambda: Comparison.over(
     replace(base.data, seed=seed), model, replace(base.train, lr=lr, seed=seed), "model.norm", list(NORMS),
-    list(NORMS.values()),
+    list(NORMS.values()), upload=own,
 ))
+predict.hold(guess, run)
 
 
 def per_layer(trainers, attribute: str, title: str, y_title: str) -> go.Figure:
@@ -80,6 +96,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 comparison.play(run, draw)
+predict.reveal(guess, run)
 
 # --- Learning-rate sweep ----------------------------------------------------------------------
 st.subheader("How large a learning rate can each take?")

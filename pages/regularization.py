@@ -8,7 +8,7 @@ from dlcore import stable_hash
 from dlcore.experiments import Comparison
 from dlcore.labs import regularization as reg
 from dlcore.labs.regularization import REGULARIZATION, WEIGHT_DECAYS, early_stopping
-from ui import charts, live, page
+from ui import charts, comparison, live, page, predict, upload
 from ui.controls import checked
 from ui.runtime import device
 
@@ -33,22 +33,32 @@ with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 random = c.toggle("random", "Random training labels (Zhang et al. 2017)", default=False,
                   help="Deal the training labels out at random: nothing is left to learn, only to memorise.")
+decays = sorted(float(w) for w in chosen)
+labels = [f"λ = {w:g}" for w in decays]
+guess = predict.ask(c, predict.Question.which(
+    "Which λ ends with the smallest generalization gap (validation − train loss)?", choices=labels, highest=False,
+    measure=lambda run: {n: (r := t.recorder.records[-1]).val_loss - r.train_loss for n, t in run.trainers.items()},
+    label="validation − train loss at the end") if len(labels) > 1 else None)
 c.publish()
+own = upload.own_data(c.page, sample=base.data.name, forms=("2d",), seed=seed)
+if own is not None:
+    st.info(f"These runs train on your file instead of the {base.data.name} set (the noise slider applies to the "
+            "built-in set only" + ("; the random labels are dealt out from your file's labels)." if random else ")."))
 if random:
     st.info("**Random labels.** Every training label was dealt out at random (the validation labels are "
             "true). Use 2,000 steps and λ = 0: the network still fits the training set — the training "
             "accuracy passes 95 % — while the validation accuracy stays near chance (50 %).", icon="🎲")
 
-decays = sorted(float(w) for w in chosen)
 if not decays:
     st.info("Pick at least one weight decay above to train.")
     st.stop()
 comp = checked(lambda: Comparison.over(
     replace(base.data, noise=noise, seed=seed), base.model, replace(base.train, steps=steps, seed=seed),
-    "train.weight_decay", decays, [f"λ = {w:g}" for w in decays],
+    "train.weight_decay", decays, labels, upload=own,
 ))
 run = live.session(f"{c.page}.run", stable_hash(comp) + ("-random" if random else ""),
                    lambda: reg.trainers(comp, random, device()))
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -83,4 +93,6 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+comparison.downloads(run)
+predict.reveal(guess, run)
 page.footer(PAGE)

@@ -76,14 +76,16 @@ def shuffle_labels(ds: data_mod.Dataset, seed: int = 0) -> data_mod.Dataset:
 
 def trainers(comparison: Comparison, random_labels: bool = False, device=None) -> dict[str, MLPTrainer]:
     """``comparison.trainers(device)``, or with ``random_labels`` the same runs on shuffled
-    training labels (each variant's data shuffled by its own data seed)."""
+    training labels (each variant's data shuffled by its own data seed) — of the comparison's
+    uploaded data when it has one, else of the data set its ``DataConfig`` names."""
     if not random_labels:
         return comparison.trainers(device)
     datasets: dict = {}
     out = {}
     for label, (d, m, t) in comparison.configs().items():
         if d not in datasets:
-            datasets[d] = shuffle_labels(data_mod.load(d), d.seed)
+            ds = data_mod.load(d) if comparison.upload is None else comparison.upload.to_dataset(d)
+            datasets[d] = shuffle_labels(ds, d.seed)
         out[label] = MLPTrainer(d, m, t, device=device, dataset=datasets[d])
     return out
 

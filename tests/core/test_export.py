@@ -74,3 +74,25 @@ def test_a_wrong_export_would_be_caught(tmp_path):
     trainer = MLPTrainer(data, model, train, device="cpu").run()
     losses, _ = run_script(text.replace(initial_pass, ""), tmp_path)
     assert losses != pytest.approx(trainer.losses, rel=1e-5, abs=1e-6)
+
+
+def test_a_run_on_uploaded_data_is_exported_with_its_data_and_reproduced(tmp_path):
+    """A run on a student's upload (random labels dealt out from it, as the Regularization page
+    does): the script embeds the data the run trained on, and its losses are the app's."""
+    from dlcore.labs.regularization import shuffle_labels
+    from dlcore.upload import parse_csv, sample_csv
+
+    own = parse_csv(sample_csv("moons", 150, seed=4), "2d", "moons.csv")
+    data, model, train = variant(DROPOUT, "p = 0.5", steps=40)
+    dataset = shuffle_labels(own.to_dataset(data), seed=1)
+    trainer = MLPTrainer(data, model, train, device="cpu", dataset=dataset).run()
+    text = mlp_script(data, model, train, title="on my data", dataset=trainer.dataset)
+    assert "DATA = (" in text and "def circle(" not in text  # the data embedded, not the toy set's generator
+    losses, val_loss = run_script(text, tmp_path)
+    assert len(losses) == train.steps
+    assert losses == pytest.approx(trainer.losses, rel=1e-5, abs=1e-6)
+    assert val_loss == pytest.approx(trainer.recorder.records[-1].val_loss, rel=1e-5, abs=1e-6)
+    plain, _ = run_script(mlp_script(data, model, train), tmp_path)  # the toy set regenerated: another run
+    assert plain != pytest.approx(trainer.losses, rel=1e-5, abs=1e-6)
+    from_upload = mlp_script(data, model, train, dataset=own)  # the UploadedData itself: its split, true labels
+    assert from_upload == mlp_script(data, model, train, dataset=own.to_dataset(data))

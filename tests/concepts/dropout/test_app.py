@@ -1,7 +1,10 @@
 """AppTest of the Dropout page: defaults draw every chart; widgets change what is drawn."""
 
+from dataclasses import replace
 
+import pytest
 
+from dlcore.labs.dropout import DROPOUT as D
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/dropout.py"
@@ -52,3 +55,71 @@ def test_no_rate_above_zero_explains_instead_of_drawing_masks():
     at.select_slider(key="do.steps").set_value(100).run()
     assert not at.exception
     assert any("rate above 0" in i.value for i in at.info)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100", "p": "0,0.5"}
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> tuple[str, str]:
+    """The dropout rate that ends with the lowest validation loss,
+    measured by the lab's own run with the link's settings; and a choice that is not it."""
+    from dlcore.experiments import Comparison, run_all
+
+    comparison = Comparison.over(
+        replace(D.data, seed=0),
+        D.model,
+        replace(D.train, steps=100, seed=0),
+        "model.dropout", [0.0, 0.5], ["p = 0", "p = 0.5"])
+    runs = run_all(comparison.trainers("cpu"))
+    measured = {name: t.recorder.records[-1].val_loss for name, t in runs.items()}
+    right = min(measured, key=measured.get)
+    return right, next(name for name in measured if name != right)
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["do.run"].step == 0
+    at.selectbox(key="do.guess").select(measured_right[0]).run()
+    assert not at.exception and at.session_state["do.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess=measured_right[1])
+    assert any(w.icon == "❌" for w in at.warning) and not any(s.icon == "✅" for s in at.success)
+    assert any(f"this run says **{measured_right[0]}**" in w.value for w in at.warning)
+
+
+# --- Your own data --------------------------------------------------------------------------------
+def test_an_uploaded_file_retrains_on_it_and_a_bad_one_is_a_sentence():
+    from dlcore.upload import sample_csv
+
+    at = app_at()
+    at.query_params.update({"steps": "100", "p": "0,0.5"})
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    n_builtin = len(next(iter(at.session_state["do.run"].trainers.values())).dataset.y_train)
+    at.file_uploader(key="do.upload.file").set_value(("mine.csv", b"1\n2\n3\n", "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error][0].startswith("This file can't be used: line 1 has 1 column")
+    assert len(next(iter(at.session_state["do.run"].trainers.values())).dataset.y_train) == n_builtin
+    at.file_uploader(key="do.upload.file").set_value(
+        ("mine.csv", sample_csv("moons", 120, seed=3).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert "120 examples, 2 features, 2 classes" in at.success[0].value
+    assert any("train on your file" in i.value for i in at.info)
+    run = at.session_state["do.run"]
+    assert run.done and all(len(t.dataset.y_train) + len(t.dataset.y_val) == 120 for t in run.trainers.values())
+    assert len(run.trainers[next(iter(run.trainers))].dataset.y_train) != n_builtin
+    assert not any("mine" in str(v) or "upload" in k for k, v in at.query_params.items())  # no file in the link
