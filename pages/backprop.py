@@ -1,6 +1,7 @@
 """Backpropagation: the chain rule, node by node, on a tiny network; checked three ways; trained."""
 
 import html
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from dlcore import stable_hash
 from dlcore.labs import backprop as bp
 from dlcore.labs.backprop import BACKPROP_NET as base
 from dlcore.labs.backprop import BACKPROP_TRAIN as base_train
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import backprop as backprop_charts
 from ui.controls import checked
 
@@ -37,6 +38,10 @@ with cols[3]:
     lr = c.select_slider("lr", "Learning rate (training)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
                          default=base_train.lr)
     steps = c.select_slider("steps", "Training steps", [100, 200, 400, 800], default=base_train.steps)
+guess = predict.ask(c, predict.Question.how_much(
+    f"Will the tiny network solve XOR by step {steps}, getting at least 90% of the training points right?",
+    lambda run: run.trainers["tiny net"].train_accuracy(), name="training points right",
+    bins={"no": 0.9, "yes": math.inf}, label="fraction of the training points on the right side", digits=2))
 c.publish()
 
 net = checked(lambda: bp.TinyNetConfig(x1=x1, x2=x2, target=target, hidden=hidden, activation=activation,
@@ -94,6 +99,7 @@ st.caption(f"The same network (seed {seed}, {hidden} hidden {ACTIVATION_LABELS[a
            f"{LOSS_LABELS[loss]}) learns XOR from {bp.TRAIN_DATA.n_samples} noisy points: every step the scalar "
            f"engine backpropagates the mean loss of the batch and takes θ ← θ − {lr:g}·∂L/∂θ.")
 run = live.session("bp.run", stable_hash(net, train), lambda: {"tiny net": bp.ScalarTrainer(net, train)})
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -116,6 +122,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw, step_size=20)
+predict.reveal(guess, run)
 
 page.section(PAGE, "Backprop in one table")
 page.footer(PAGE)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dlcore import stable_hash
 from dlcore.labs import classical_ml as cl
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import classical_ml as cc
 from ui.controls import checked
 
@@ -32,6 +32,11 @@ with cols[2]:
     k = c.slider("k", "k of k-nearest neighbours", 1, 15, default=base.k, step=1)
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+guess = predict.ask(c, predict.Question.which(
+    "On raw pixels and the whole training set, which method will be the most accurate?",
+    measure=lambda run: {m: fit.accuracy for m, fit in run.trainers["comparison"].largest("pixels").items()},
+    choices=[m for m in cl.METHODS if m in methods], label="validation accuracy, raw pixels, largest training set")
+    if "pixels" in feature_sets and len(methods) > 1 else None)
 c.publish()
 
 if not methods or not feature_sets:
@@ -42,10 +47,14 @@ cfg = checked(lambda: cl.ClassicalConfig(methods=tuple(m for m in cl.METHODS if 
                                          mlp_width=width, mlp_lr=lr, mlp_steps=steps, boosting_rounds=rounds, k=k,
                                          seed=seed))
 run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"comparison": cl.ClassicalRun(cfg)})
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
     r, f = run.trainers["comparison"], run.frame
+    if not r.results:  # held at step 0 (a prediction to make first): nothing fitted to draw yet
+        st.info("Nothing is fitted yet: each step fits every method on the next training-set size.")
+        return
     charts.show(cc.scaling(r), f"cl.scaling.{f}")
     left, right = st.columns(2)
     with left:
@@ -55,6 +64,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw, step_size=1)
+predict.reveal(guess, run)
 result = run.trainers["comparison"]
 for message in result.diverged_messages():
     st.warning(message, icon="💥")

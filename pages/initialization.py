@@ -10,7 +10,7 @@ from dlcore.experiments import Comparison
 from dlcore.labs import initialization as init_lab
 from dlcore.labs.initialization import INIT_SCHEMES, INITIALIZATION
 from dlcore.layers import activations as act
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict
 from ui.charts import initialization as ic
 from ui.controls import checked
 
@@ -34,6 +34,19 @@ with cols[2]:
                          [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0], default=base.train.lr)
 with cols[3]:
     steps = c.select_slider("steps", "Training steps", [50, 100, 150, 200, 300], default=base.train.steps)
+
+
+def final_losses(run: live.LiveRun) -> dict[str, float]:
+    """Each scheme's validation loss at the last step; a scheme that blew up has none and cannot be lowest."""
+    return {n: t.recorder.records[-1].val_loss for n, t in run.trainers.items() if not t.diverged}
+
+
+names = [label(s) for s in schemes]
+guess = predict.ask(c, predict.Question(
+    "Which scheme will end with the lowest validation loss?", tuple(names),
+    answer=lambda run: min(final_losses(run), key=final_losses(run).get, default=None), evidence=final_losses,
+    label="validation loss at the last step, schemes that did not diverge", digits=4,
+    may_diverge=tuple(names))) if len(schemes) > 1 else predict.Guess(None)
 c.publish()
 if not schemes:
     st.info("Pick at least one initialization scheme above.")
@@ -80,6 +93,7 @@ run = comparison.start(c, lambda: Comparison.over(
     data_cfg, model_cfg, replace(base.train, lr=lr, steps=steps, seed=seed),
     "model.init", schemes, [label(s) for s in schemes],
 ))
+predict.hold(guess, run)
 
 
 def symmetry(trainers: dict, f: int) -> None:
@@ -110,5 +124,6 @@ def draw(run: live.LiveRun) -> None:
 
 
 comparison.play(run, draw)
+predict.reveal(guess, run)
 
 page.footer(PAGE)

@@ -8,7 +8,7 @@ import torch
 from dlcore import TrainConfig, stable_hash
 from dlcore.labs import losses as L
 from dlcore.layers.activations import softmax
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.controls import checked
 
 PAGE = "losses"
@@ -37,11 +37,17 @@ with cols[2]:
     lr = c.select_slider("lr", "Learning rate (Adam)", [0.01, 0.03, 0.05, 0.1, 0.3, 1.0], default=0.05)
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+guess = predict.ask(c, predict.Question.which(
+    "Which fitted line will the outliers pull furthest from the true slope?",
+    measure=lambda run: {name: abs(fit.line[0] - data.slope) for name, fit in run.trainers.items()},
+    choices=[L.LABELS[n] for n in L.REGRESSION_LOSSES], label="|fitted slope − true slope| after 300 steps",
+    digits=2) if outliers else None)
 c.publish()
 data = checked(lambda: L.LineData(outliers=outliers, outlier_height=height, seed=seed))
 train = checked(lambda: TrainConfig(optimizer="adam", lr=lr, steps=300, seed=seed))
 run = live.session("loss.run", stable_hash(data, train) + f"{delta}",
                    lambda: {L.LABELS[n]: L.LineFit(data, n, train, delta) for n in L.REGRESSION_LOSSES})
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -61,6 +67,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw, step_size=20)
+predict.reveal(guess, run)
 
 # --- Classification ------------------------------------------------------------------------------
 st.subheader("Classification: why cross-entropy, not MSE, on a sigmoid")

@@ -8,7 +8,7 @@ import streamlit as st
 from dlcore.config import DATASETS
 from dlcore.experiments import Comparison
 from dlcore.labs.minibatch import MINIBATCH, epochs, gradient_noise
-from ui import charts, comparison, live, page, upload
+from ui import charts, comparison, live, page, predict, upload
 from ui.controls import checked
 
 PAGE, SIZES = "minibatch", [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -26,12 +26,29 @@ with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
 chosen = c.multiselect("sizes", "Batch sizes to train (full = the whole training set)",
                        [str(b) for b in SIZES] + ["full"], default=["4", "16", "64", "full"])
+labels = ["full batch" if b == "full" else f"B = {b}" for b in chosen]
+
+
+def final_losses(run: live.LiveRun) -> dict[str, float]:
+    """Each run's validation loss at the last step; a run that blew up has none and cannot be lowest."""
+    return {k: t.recorder.records[-1].val_loss for k, t in run.trainers.items() if not t.diverged}
+
+
+def lowest(run: live.LiveRun) -> str | None:
+    """The batch size with the lowest final validation loss (None, no verdict, on an exact tie)."""
+    ranked = sorted(final_losses(run).items(), key=lambda item: item[1])
+    return None if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]) else ranked[0][0]
+
+
+guess = predict.ask(c, predict.Question(
+    "At equal steps, which batch size will end with the lowest validation loss?", tuple(labels), answer=lowest,
+    evidence=final_losses, label="validation loss at the last step, runs that did not diverge", digits=4,
+    may_diverge=tuple(labels))) if len(chosen) > 1 else predict.Guess(None)
 c.publish()
 own = upload.own_data(c.page, sample=data_name, forms=("2d", "tabular"), seed=seed)
 
 data = checked(lambda: replace(base.data, name=data_name, seed=seed))
 sizes = [100_000 if b == "full" else int(b) for b in chosen]
-labels = ["full batch" if b == "full" else f"B = {b}" for b in chosen]
 
 # --- How noisy is a mini-batch gradient? ------------------------------------------------------
 st.subheader("How noisy is a mini-batch gradient?")
@@ -52,6 +69,7 @@ run = comparison.start(c, lambda: Comparison.over(
     data, base.model, replace(base.train, lr=lr, steps=steps, seed=seed), "train.batch_size", sizes, labels,
     upload=own,
 ), selected=chosen, empty="Pick at least one batch size above to train.")
+predict.hold(guess, run)
 per_epoch = st.toggle("Put epochs (passes over the data) on the x-axis instead of steps", key="mb.per_epoch")
 
 
@@ -72,4 +90,5 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 page.footer(PAGE)

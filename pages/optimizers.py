@@ -9,7 +9,7 @@ from dlcore.config import SCHEDULE_NAMES
 from dlcore.experiments import Comparison
 from dlcore.labs import optimizers as opt
 from dlcore.labs.optimizers import OPTIMIZER_LRS, OPTIMIZERS
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict
 from ui.charts import optimizers as ocharts
 from ui.controls import checked
 
@@ -100,6 +100,26 @@ with cols[1]:
     n_steps = c.select_slider("steps", "Training steps", [100, 200, 300, 500, 1000], default=OPTIMIZERS.train.steps)
 with cols[2]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+
+
+def final_losses(run: live.LiveRun) -> dict[str, float]:
+    """Each optimizer's training loss at the last step; one that blew up has none and cannot be lowest."""
+    return {k: t.recorder.records[-1].train_loss for k, t in run.trainers.items() if not t.diverged}
+
+
+def lowest(run: live.LiveRun) -> str | None:
+    """The optimizer with the lowest final loss; None (no verdict) when the best two are exactly tied, as Adam and
+    AdamW are without weight decay."""
+    ranked = sorted(final_losses(run).items(), key=lambda item: item[1])
+    return None if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]) else ranked[0][0]
+
+
+names = tuple(label(o) for o in chosen)
+guess = predict.ask(c, predict.Question(
+    "Which optimizer will end with the lowest training loss on the digits?", names,
+    answer=lowest, evidence=final_losses,
+    label="training loss at the last step, optimizers that did not diverge", digits=3,
+    may_diverge=names)) if len(chosen) > 1 else predict.Guess(None)
 c.publish()
 
 base = OPTIMIZERS
@@ -107,6 +127,7 @@ run = comparison.start(c, lambda: Comparison(
     replace(base.data, seed=seed), base.model, replace(base.train, steps=n_steps, schedule=schedule, seed=seed),
     opt.variants(digit_lrs, wd),
 ))
+predict.hold(guess, run)
 curves = {opt.SCHEDULE_LABELS[s]: opt.schedule_curve(s, n_steps) for s in SCHEDULE_NAMES}
 
 
@@ -136,6 +157,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 comparison.play(run, draw)
+predict.reveal(guess, run)
 
 page.section(PAGE, "Which optimizer, when")
 page.footer(PAGE)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dlcore import stable_hash
 from dlcore.labs import representation as rp
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import representation as rc
 from ui.controls import checked
 from ui.runtime import device
@@ -33,12 +33,28 @@ with cols[2]:
                                 default=tbase.labels_per_class)
 with cols[3]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+names = rp.depth_names(depth)
+
+
+@st.cache_data(max_entries=8, show_spinner="Fitting a logistic regression on every layer…")
+def probe(config_hash: str, _net: rp.RepresentationRun) -> rp.ProbeResult:
+    return rp.probe_layers(_net)
+
+
+def probed(run: live.LiveRun) -> dict[str, float]:
+    """Each depth's linear-probe validation accuracy after training."""
+    return dict(zip(names, probe(run.config_hash, run.trainers["network"]).after))
+
+
+guess = predict.ask(c, predict.Question.which(
+    "After training, which layer will a linear probe read the digit from best?", probed, choices=names,
+    label="linear-probe validation accuracy after training"))
 c.publish()
 
 cfg = checked(lambda: rp.RepresentationConfig(depth=depth, width=width, lr=lr, steps=steps,
                                               snapshot_every=max(steps // 20, 1), probe_labels=labels, seed=seed))
 run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"network": rp.RepresentationRun(cfg, device())})
-names = rp.depth_names(depth)
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -56,16 +72,12 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 net = run.trainers["network"]
 
 # --- Linear probes -------------------------------------------------------------------------------
 page.section(PAGE, "Linear probes")
 if run.done and not net.diverged:
-
-    @st.cache_data(max_entries=8, show_spinner="Fitting a logistic regression on every layer…")
-    def probe(config_hash: str, _net: rp.RepresentationRun) -> rp.ProbeResult:
-        return rp.probe_layers(_net)
-
     charts.show(rc.probes(probe(run.config_hash, net)), "rep.probes")
 elif net.diverged:
     st.info("The run diverged: its layers hold no usable features to probe.")
@@ -79,9 +91,13 @@ w1 = net.first_layer_weights()[:16]
 panels = {"step 0 (random)": w0, f"step {net.step}": w1, "the change: trained − initial": w1 - w0}
 charts.show(charts.weight_images(panels, title=f"First layer's weights, {len(w0)} units: one 8×8 image per unit"),
             "rep.weights")
-st.caption(f"Neighbouring pixels' weights correlate {rp.neighbour_correlation(w0):.2f} at step 0, "
-           f"{rp.neighbour_correlation(w1):.2f} at step {net.step}; the change alone: "
-           f"{rp.neighbour_correlation(w1 - w0):.2f}.")
+if net.step:
+    st.caption(f"Neighbouring pixels' weights correlate {rp.neighbour_correlation(w0):.2f} at step 0, "
+               f"{rp.neighbour_correlation(w1):.2f} at step {net.step}; the change alone: "
+               f"{rp.neighbour_correlation(w1 - w0):.2f}.")
+else:  # nothing trained yet (e.g. held for a prediction): no change to correlate
+    st.caption(f"Neighbouring pixels' weights correlate {rp.neighbour_correlation(w0):.2f} at step 0; "
+               "train to see how the weights change.")
 
 # --- Transfer learning ---------------------------------------------------------------------------
 page.section(PAGE, "Transfer learning")

@@ -8,7 +8,7 @@ import streamlit as st
 from dlcore.labs import rnn
 from dlcore.labs.rnn import MEMORY, CellComparison
 from dlcore.models.rnn import CELL_LABELS, CELLS
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict
 from ui.charts import rnn as rc
 
 PAGE, base = "rnn", MEMORY
@@ -57,6 +57,29 @@ with cols[0]:
     clip = c.toggle("clip", "Gradient clipping (global norm 1)", default=False)
 with cols[2]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+NONE_SOLVED = "none of them"
+
+
+def solved_steps(run: live.LiveRun) -> dict[str, float]:
+    """The step at which each cell that solved the task first reached 95 % validation accuracy."""
+    steps_at = {CELL_LABELS[t.model_cfg.cell]: rnn.solved_at(t.recorder) for t in run.trainers.values()}
+    return {cell: float(at) for cell, at in steps_at.items() if at is not None}
+
+
+def first_solver(run: live.LiveRun) -> str | None:
+    """The cell that solved it first; "none of them" if none did; None (no verdict) on a tie."""
+    ranked = sorted(solved_steps(run).items(), key=lambda item: item[1])
+    if not ranked:
+        return NONE_SOLVED
+    return None if len(ranked) > 1 and ranked[0][1] == ranked[1][1] else ranked[0][0]
+
+
+cell_names = tuple(CELL_LABELS[cell] for cell in CELLS if cell in chosen)
+guess = predict.ask(c, predict.Question(
+    "Which cell will solve the memory task (95 % validation accuracy) first?", (*cell_names, NONE_SOLVED),
+    answer=first_solver, evidence=solved_steps, label="step it first reached 95 %, cells that did", digits=4,
+    may_diverge=tuple(rnn.label(cell, replace(base.model, forget_bias=forget_bias)) for cell in CELLS))
+    if chosen else None)
 c.publish()
 
 run = comparison.start(c, lambda: CellComparison(
@@ -65,6 +88,7 @@ run = comparison.start(c, lambda: CellComparison(
     replace(base.train, optimizer=optimizer, lr=lr, steps=steps, seed=seed, grad_clip=1.0 if clip else 0.0),
     tuple(cell for cell in CELLS if cell in chosen),
 ), selected=chosen, empty="Pick at least one cell above to train.")
+predict.hold(guess, run)
 every, chance = base.train.record_every, base.task.chance
 
 
@@ -88,6 +112,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+predict.reveal(guess, run)
 
 # --- Inside the cells ---------------------------------------------------------------------------
 page.section(PAGE, "Inside the cells")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dlcore.labs import vanishing_gradients as vg
 from dlcore.labs.vanishing_gradients import VANISHING_GRADIENTS
-from ui import charts, comparison, live, page
+from ui import charts, comparison, live, page, predict
 from ui.charts import vanishing_gradients as vgc
 from ui.controls import checked
 
@@ -83,6 +83,17 @@ if st.session_state.get("vg.at", 0) > steps:  # a shorter run: bring the step sl
     st.session_state["vg.at"] = steps
 at_step = c.slider("at", "Per-layer charts at step", 0, steps, default=steps, step=every,
                    help="The charts below the heatmap show this recorded step (or the latest one so far).")
+
+
+def first_gradients(run: live.LiveRun) -> dict[str, float]:
+    """‖∂L/∂W‖ of every layer at step 0 (the same weights and batch for every run of the comparison)."""
+    return {layer.name: layer.grad_norm for layer in next(iter(run.trainers.values())).recorder.records[0].layers}
+
+
+guess = predict.ask(c, predict.Question.which(
+    "At which layer will the gradient be smallest at the start of training?", first_gradients, highest=False,
+    choices=[f"layer {i + 1}" for i in range(depth)] + ["output"], label="‖∂L/∂W‖ at step 0", digits=2,
+    may_diverge=("your network", "no clipping", f"clipped at {clip_at:g}")))
 c.publish()
 
 run = comparison.start(c, lambda: vg.with_and_without_clipping(
@@ -90,6 +101,7 @@ run = comparison.start(c, lambda: vg.with_and_without_clipping(
     replace(base.model, depth=depth, width=width, activation=activation, init=init, norm=norm, residual=residual),
     replace(base.train, optimizer=optimizer, lr=lr, steps=steps, seed=seed, grad_clip=clip_at if clip else 0.0),
 ))
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -124,7 +136,18 @@ def draw(run: live.LiveRun) -> None:
                   "validation accuracy": [np.round(r.val_acc, 3) for r in last.values()]}, hide_index=True)
 
 
-comparison.play(run, draw)
+
+
+def draw_unless_asked(run: live.LiveRun) -> None:
+    """The charts, except while the question waits: at step 0 they would show its answer."""
+    if guess.waiting:
+        st.caption("The charts appear once you have answered: at step 0 they would give the answer away.")
+    else:
+        draw(run)
+
+
+comparison.play(run, draw_unless_asked)
+predict.reveal(guess, run)
 
 page.section(PAGE, "Why it happens: a product of depth factors")
 

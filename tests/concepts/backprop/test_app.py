@@ -71,3 +71,34 @@ def test_a_huge_learning_rate_shows_divergence_not_an_exception():
     at.select_slider(key="bp.lr").set_value(10.0).run()
     assert not at.exception and not at.error
     assert any("diverged at step" in w.value for w in at.warning)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """Whether the lab's own run (the page's defaults) gets at least 90% of the XOR training points right."""
+    from dlcore.labs import backprop as bp
+
+    return "yes" if bp.ScalarTrainer(bp.BACKPROP_NET, bp.BACKPROP_TRAIN).run().train_accuracy() >= 0.9 else "no"
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update({"predict": "1"} | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["bp.run"].step == 0
+    at.selectbox(key="bp.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["bp.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess="no" if measured_right == "yes" else "yes")
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

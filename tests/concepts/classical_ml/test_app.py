@@ -1,5 +1,7 @@
 """AppTest of the Deep learning vs classical ML page."""
 
+import pytest
+
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/classical_ml.py"
@@ -55,3 +57,41 @@ def test_settings_come_from_the_link():
     assert names(figure(at, "Raw pixels vs"))[0] == "pixels"
     assert list(figure(at, "Time to fit")["data"][0]["x"]) == ["logistic regression", "k-nearest neighbours"]
     assert at.query_params["steps"] in ("150", ["150"])
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "50"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Each method's validation accuracy on raw pixels, whole training set, in the lab's own run (the link's
+    settings)."""
+    from dataclasses import replace
+
+    from dlcore.labs import classical_ml as cl
+
+    fits = cl.ClassicalRun(replace(cl.CLASSICAL, mlp_steps=50)).run().largest("pixels")
+    return {m: fit.accuracy for m, fit in fits.items()}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["cl.run"].step == 0
+    at.selectbox(key="cl.guess").select(max(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["cl.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=min(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

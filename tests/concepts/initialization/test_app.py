@@ -61,3 +61,46 @@ def test_a_huge_learning_rate_diverges_with_a_message_not_an_exception():
     at.select_slider(key="init.lr").set_value(10.0).run()
     assert not at.exception
     assert any("He normal" in w.value and "diverged" in w.value for w in at.warning)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "50"}
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """The scheme the lab's own run (the link's settings) ends with the lowest validation loss, among those
+    that did not diverge."""
+    from dataclasses import replace
+
+    from dlcore.experiments import Comparison
+    from dlcore.labs import initialization as init_lab
+
+    base = init_lab.INITIALIZATION
+    runs = Comparison.over(base.data, base.model, replace(base.train, steps=50), "model.init", init_lab.INIT_SCHEMES,
+                           [init_lab.LABELS[s] for s in init_lab.INIT_SCHEMES]).trainers()
+    losses = {n: t.run().recorder.records[-1].val_loss for n, t in runs.items()}
+    losses = {n: v for n, v in losses.items() if not runs[n].diverged}
+    return min(losses, key=losses.get)
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["init.run"].step == 0
+    at.selectbox(key="init.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["init.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess="zeros" if measured_right != "zeros" else "He normal")
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

@@ -1,5 +1,7 @@
 """AppTest of the Loss functions page."""
 
+import pytest
+
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/losses.py"
@@ -28,3 +30,38 @@ def test_huber_delta_changes_the_gradient_curve():
     at.select_slider(key="loss.delta").set_value(4.0).run()
     after = values(figure(at, "Its gradient")["data"][2]["y"]).max()
     assert before == 1.0 and after == 4.0
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """|fitted slope − true slope| of each loss's line in the lab's own run (the page's default settings)."""
+    from dlcore import TrainConfig
+    from dlcore.labs import losses as L
+
+    data = L.LineData(outliers=4, outlier_height=8.0, seed=0)
+    train = TrainConfig(optimizer="adam", lr=0.05, steps=300, seed=0)
+    fits = {L.LABELS[n]: L.LineFit(data, n, train, 1.0) for n in L.REGRESSION_LOSSES}
+    return {name: abs(fit.run().line[0] - data.slope) for name, fit in fits.items()}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update({"predict": "1"} | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["loss.run"].step == 0
+    at.selectbox(key="loss.guess").select(max(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["loss.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=min(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

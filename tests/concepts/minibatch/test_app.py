@@ -1,5 +1,7 @@
 """AppTest of the Mini-batch training page."""
 
+import pytest
+
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/minibatch.py"
@@ -24,3 +26,42 @@ def test_epoch_axis_and_batch_choice_change_the_charts():
     at.multiselect(key="mb.sizes").set_value(["8", "full"]).run()
     assert not at.exception
     assert {t["name"] for t in figure(at, "Loss: train")["data"]} >= {"B = 8 — train", "full batch — validation"}
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Each batch size's final validation loss in the lab's own run (the link's settings, default sizes)."""
+    from dataclasses import replace
+
+    from dlcore.experiments import Comparison
+    from dlcore.labs.minibatch import MINIBATCH as base
+
+    runs = Comparison.over(base.data, base.model, replace(base.train, steps=100), "train.batch_size",
+                           [4, 16, 64, 100_000], ["B = 4", "B = 16", "B = 64", "full batch"]).trainers()
+    return {k: t.run().recorder.records[-1].val_loss for k, t in runs.items()}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["mb.run"].step == 0
+    at.selectbox(key="mb.guess").select(min(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["mb.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=max(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 
 from tests.support.helpers import app_at, figure, values
 
@@ -78,3 +79,42 @@ def test_adagrad_is_selectable_and_drawn_on_the_surface_and_the_digits():
     assert not at.exception
     names = {t.get("name") for t in figure(at, "Loss: train")["data"]}
     assert any(n.startswith("Adagrad") for n in names) and not any("Adam" in n for n in names)
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Each optimizer's final training loss on the digits in the lab's own run (the link's settings)."""
+    from dataclasses import replace
+
+    from dlcore.experiments import Comparison
+    from dlcore.labs import optimizers as opt
+
+    base = opt.OPTIMIZERS
+    runs = Comparison(base.data, base.model, replace(base.train, steps=100), opt.variants(opt.OPTIMIZER_LRS)).trainers()
+    return {k: t.run().recorder.records[-1].train_loss for k, t in runs.items()}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["opt.run"].step == 0
+    at.selectbox(key="opt.guess").select(min(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["opt.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=max(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

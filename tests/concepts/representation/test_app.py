@@ -1,6 +1,8 @@
 """AppTest of the Representation learning page: defaults draw every chart with real data; the
 controls change what is drawn; a huge learning rate diverges with a message; the link sets it up."""
 
+import pytest
+
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/representation.py"
@@ -66,3 +68,42 @@ def test_settings_come_from_the_link_and_go_back_into_it():
     assert at.slider(key="rep.depth").value == 1 and at.select_slider(key="rep.probe").value == 1258
     assert "1258 labels" in figure(at, "Linear probe per layer")["layout"]["title"]["text"]
     assert at.query_params["width"] in ("32", ["32"])
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Each depth's linear-probe accuracy after the lab's own run (the link's settings)."""
+    from dataclasses import replace
+
+    from dlcore.labs import representation as rp
+
+    net = rp.RepresentationRun(replace(rp.REPRESENTATION, steps=100, snapshot_every=5), "cpu")
+    net.advance(100)
+    result = rp.probe_layers(net)
+    return dict(zip(result.names, result.after))
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["rep.run"].step == 0
+    at.selectbox(key="rep.guess").select(max(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["rep.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=min(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

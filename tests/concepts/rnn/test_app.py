@@ -3,6 +3,7 @@ change what is trained; the exploding demo diverges with a message and clipping 
 settings come from the link."""
 
 import numpy as np
+import pytest
 
 from tests.support.helpers import app_at, figure, figures, values
 
@@ -85,3 +86,44 @@ def test_settings_come_from_the_link():
     assert len(values(profile["data"][0]["y"])) == 21
     assert list(at.dataframe[0].value["parameters"]) == [3 * (16 * 8 + 16 * 16 + 32) + 16 * 4 + 4]
     assert np.isfinite(at.dataframe[0].value["validation accuracy"]).all()
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "50"}
+
+
+@pytest.fixture(scope="module")
+def measured_right() -> str:
+    """The cell that first reaches 95 % validation accuracy in the lab's own run (the link's settings)."""
+    from dataclasses import replace
+
+    from dlcore.labs import rnn
+    from dlcore.models.rnn import CELLS
+
+    base = rnn.MEMORY
+    runs = rnn.CellComparison(base.task, base.model, replace(base.train, steps=50), tuple(CELLS)).trainers()
+    solved = {t.model_cfg.cell.upper(): rnn.solved_at(t.run().recorder) for t in runs.values()}
+    solved = {cell: at for cell, at in solved.items() if at is not None}
+    return min(solved, key=solved.get) if solved else "none of them"
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["rnn.run"].step == 0
+    at.selectbox(key="rnn.guess").select(measured_right).run()
+    assert not at.exception and at.session_state["rnn.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
+    at = predicted(guess="none of them" if measured_right != "none of them" else "RNN")
+    assert any(w.icon == "❌" for w in at.warning) and not at.success

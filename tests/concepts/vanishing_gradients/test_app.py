@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 
 from tests.support.helpers import app_at, figure, figures, values
 
@@ -71,3 +72,45 @@ def test_the_weight_scale_slider_reaches_the_regime_where_sigmoid_does_not_vanis
     norms = values(figure(at, "Gradient norm per layer at initialization")["data"][0]["y"])
     assert abs(np.log10(norms[0] / norms[-2])) < 1
     assert at.query_params["s"] in ("16", ["16"])
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+PREDICT = {"predict": "1", "steps": "100"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, float]:
+    """Every layer's gradient norm at step 0 of the lab's own run (the link's settings)."""
+    from dataclasses import replace
+
+    from dlcore.labs import vanishing_gradients as vg
+
+    base = vg.VANISHING_GRADIENTS
+    trainer = next(iter(vg.with_and_without_clipping(base.data, base.model, replace(base.train, steps=100))
+                        .trainers().values()))
+    trainer.advance(1)
+    return {layer.name: layer.grad_norm for layer in trainer.recorder.records[0].layers}
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
+    at = predicted()
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["vg.run"].step == 0
+    assert not any("gradient norm per layer" in f["layout"]["title"]["text"] for f in figures(at))  # no give-away
+    at.selectbox(key="vg.guess").select(min(measured, key=measured.get)).run()
+    assert not at.exception and at.session_state["vg.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    assert figure(at, "gradient norm per layer")["data"]
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
+    at = predicted(guess=max(measured, key=measured.get))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success
