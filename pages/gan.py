@@ -1,5 +1,6 @@
 """GANs: a generator and a discriminator trained against each other on 8 Gaussian blobs, live."""
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -9,7 +10,7 @@ import torch
 from dlcore import stable_hash
 from dlcore.labs import gan as lab
 from dlcore.models.gan import LATENT_SIZES, WIDTHS, GANConfig
-from ui import charts, live, page
+from ui import charts, live, page, predict
 from ui.charts import gan as gc
 from ui.controls import checked
 
@@ -53,6 +54,11 @@ with cols[0]:
                          disabled=loss != "wasserstein_gp")
 with cols[1]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
+MODE_BINS = {"0 to 2": 2.5, "3 to 5": 5.5, "6 to 8": math.inf}
+guess = predict.ask(c, predict.Question.how_much(
+    "With these settings, how many of the 8 modes will the generator cover at the last step?",
+    lambda run: run.trainers["GAN"].records[-1].modes_covered, bins=MODE_BINS, name="modes covered",
+    evidence=lambda run: {"share of good points": run.trainers["GAN"].records[-1].good_share}))
 c.publish()
 
 mix = checked(lambda: lab.MixtureConfig(shape=shape))
@@ -66,6 +72,7 @@ if cap < steps:
 st.caption("Results vary with the seed: a GAN that covers every mode on one seed may miss some on another. "
            "Try a few seeds before trusting a setting.")
 run = live.session("gan.run", stable_hash(mix, gan, train), lambda: {"GAN": lab.GANTrainer(mix, gan, train)})
+predict.hold(guess, run)
 
 
 def draw(run: live.LiveRun) -> None:
@@ -88,6 +95,7 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw, step_size=50)
+predict.reveal(guess, run)
 
 # --- The non-saturating trick ------------------------------------------------------------------
 page.section(PAGE, "The non-saturating trick")

@@ -1,6 +1,9 @@
 """AppTest of the GAN page: the default run draws GAN Lab's view and the measurements; presets,
 the loss and the link change what is trained; a huge learning rate is shown as divergence."""
 
+import pytest
+
+from dlcore.models.gan import GANConfig
 from tests.support.helpers import app_at, figure, values
 
 PAGE = "pages/gan.py"
@@ -82,3 +85,38 @@ def test_settings_come_from_the_link_and_a_bad_value_is_ignored():
     assert any("Ignored `lr_d=banana`" in t.value for t in at.toast)
     assert figure(at, VIEW)["layout"]["title"]["text"].startswith("Step 500")
     assert at.query_params["width"] == "64" and at.query_params["loss"] == "non_saturating"
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------
+LINK = {"predict": "1", "steps": "1000"}
+
+
+@pytest.fixture(scope="module")
+def measured_bin() -> str:
+    """The modes the lab's own run covers with the link's settings, as the question's bin."""
+    from dlcore.labs import gan as lab
+
+    t = lab.GANTrainer(lab.MixtureConfig(), GANConfig(), lab.GANTrainConfig(steps=1000)).run()
+    covered = t.records[-1].modes_covered
+    return "0 to 2" if covered < 2.5 else "3 to 5" if covered < 5.5 else "6 to 8"
+
+
+def predicted(guess: str | None = None):
+    at = app_at()
+    at.query_params.update(LINK | ({"guess": guess} if guess else {}))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_predict_holds_the_gan_at_step_0_then_a_right_answer_is_right(measured_bin):
+    at = predicted()
+    assert at.session_state["gan.run"].step == 0
+    at.selectbox(key="gan.guess").select(measured_bin).run()
+    assert not at.exception and at.session_state["gan.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and "modes covered" in at.success[0].value
+
+
+def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_bin):
+    at = predicted(guess=next(b for b in ("0 to 2", "3 to 5", "6 to 8") if b != measured_bin))
+    assert any(w.icon == "❌" for w in at.warning) and not at.success
