@@ -20,4 +20,4 @@ with st.sidebar:
               on_change=lambda: st.session_state.update(projector=st.session_state["projector_toggle"]))
 if st.session_state.get("projector"):
     st.html("<style>html, .stMarkdown p, .stMarkdown li, .stMarkdown td { font-size: 1.25rem; }</style>")
-st.navigation(pages).run()
+st.navigation(pages, expanded=True).run()  # every page listed: no "View more" fold

@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -176,7 +177,7 @@ def abandon(page: str, students: int = 20, after: float = 0.5, watch: float = 10
         async def everyone() -> None:
             await asyncio.gather(*(leave_early(server.port, page, q, after) for q in queries))
 
-        asyncio.run(everyone())
+        run_async(everyone())
         samples, last = [], server.cpu_seconds()
         for second in range(1, int(watch) + 1):
             time.sleep(1)
@@ -188,6 +189,25 @@ def abandon(page: str, students: int = 20, after: float = 0.5, watch: float = 10
             server.__exit__()
     return {"page": page, "students": students, "left_after_s": after, "threads_before": idle_threads,
             "samples": samples}
+
+
+def run_async(coroutine):
+    """Run ``coroutine`` to the end on a fresh event loop in its own thread, so the load test works
+    from code that already has a loop running (a test process where Playwright's sync API lives)."""
+    out: dict = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(coroutine)
+        except BaseException as err:  # handed back to the caller's thread
+            out["error"] = err
+
+    thread = threading.Thread(target=target, name="classroom")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -212,10 +232,10 @@ def run(page: str, students: int, seeds: str = "same", query: str = "", timeout:
     server = server or Server().__enter__()
     try:
         if own:  # the first visit imports torch, plotly and the pages: not part of any student's cost
-            asyncio.run(classroom(server.port, page, ["seed=9999"], timeout))
+            run_async(classroom(server.port, page, ["seed=9999"], timeout))
         cpu0 = server.cpu_seconds()
         wall0 = time.perf_counter()
-        visits = asyncio.run(classroom(server.port, page, queries, timeout))
+        visits = run_async(classroom(server.port, page, queries, timeout))
         wall = time.perf_counter() - wall0
         cpu = server.cpu_seconds() - cpu0
         rss, peak = server.memory()

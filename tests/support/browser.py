@@ -14,7 +14,7 @@ def open_page(page: Page, url: str) -> None:
 def open_concept(page: Page, url: str, title: str) -> None:
     """Open the app, follow the sidebar link to the page ``title``, wait until it has run."""
     open_page(page, url)
-    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("link", name=title, exact=True).first.click()  # the sidebar entry, not a summary
     expect(page.get_by_role("heading", name=title).first).to_be_visible()
     idle(page)
 
