@@ -123,10 +123,10 @@ def downloads(run: live.LiveRun) -> None:
         label = cols[0].selectbox("Run", list(run.trainers), key=f"{run.key}.export")
         slug = run.key.split(".")[0]
         cols[1].download_button(
-            "PyTorch script (.py)", script(run, label),
+            "PyTorch script (.py)", lambda: script(run, label),  # built on click, off the page's run
             file_name=f"{slug}-{label}.py".replace(" ", "_").replace("=", ""), mime="text/x-python",
             key=f"{run.key}.script", width="stretch")
-        cols[2].download_button("Recorded numbers (.csv)", recorded_csv(run), file_name=f"{slug}.csv",
+        cols[2].download_button("Recorded numbers (.csv)", lambda: recorded_csv(run), file_name=f"{slug}.csv",
                                 mime="text/csv", key=f"{run.key}.csv", width="stretch")
         st.caption("The script needs only torch and numpy: it rebuilds the data (or, for your own data or random "
                    "labels, carries it), the network, its "
