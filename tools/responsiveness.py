@@ -66,9 +66,11 @@ def measure(repeats: int = 3) -> dict[str, list[float]]:
                 lambda: (rerun_done(page),
                          expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000))))
             temperature = page.get_by_role("slider", name="temperature T")
-            key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
-            out["activations: temperature → chart"].append(timed(
-                page, lambda t=temperature, k=key: (t.focus(), t.press(k)), lambda: rerun_done(page)))
+            key, shown = ("ArrowRight", "softmax(z / 2)") if i % 2 == 0 else ("ArrowLeft", "softmax(z / 1)")
+            out["activations: temperature → chart"].append(timed(  # until the chart's title says so
+                page, lambda t=temperature, k=key: (t.focus(), t.press(k)),
+                lambda s=shown: expect(page.get_by_text(s, exact=True)).to_be_visible(timeout=60_000)))
+            idle(page)
         for i in range(repeats):
             out["dropout: open → finished"].append(timed(
                 page, lambda i=i: page.goto(f"{url}/dropout?seed={100 + i}"),
