@@ -22,6 +22,16 @@ def app_at(page: str | None = None, timeout: float = 120) -> AppTest:
     return at
 
 
+def predicted_at(page: str, link: dict, guess: str | None = None) -> AppTest:
+    """``page`` opened from a link with the predict-then-reveal question on (``link``), and the
+    learner's ``guess`` in the link when given."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.query_params.update(link | ({"guess": guess} if guess else {}))
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def figures(at: AppTest) -> list[dict]:
     """Every Plotly figure on the page as its JSON spec (data and layout)."""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, predicted_at, values
 
 PAGE = "pages/classical_ml.py"
 
@@ -76,11 +76,7 @@ def measured() -> dict[str, float]:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):

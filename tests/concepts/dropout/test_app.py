@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.dropout import DROPOUT as D
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, predicted_at, values
 
 PAGE = "pages/dropout.py"
 TITLES = ("Loss: train", "Generalization gap", "Decision boundary", "keep-mask", "train vs eval mode",
@@ -79,11 +79,7 @@ def measured_right() -> tuple[str, str]:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_then_a_right_answer_is_right(measured_right):

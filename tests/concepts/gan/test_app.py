@@ -4,7 +4,7 @@ the loss and the link change what is trained; a huge learning rate is shown as d
 import pytest
 
 from dlcore.models.gan import GANConfig
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, predicted_at, values
 
 PAGE = "pages/gan.py"
 VIEW, COVERAGE, MODES, LOSSES, TRICK = ("D's map", "Mode collapse, measured", "Points per mode",
@@ -102,11 +102,7 @@ def measured_bin() -> str:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(LINK | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, LINK, guess)
 
 
 def test_predict_holds_the_gan_at_step_0_then_a_right_answer_is_right(measured_bin):

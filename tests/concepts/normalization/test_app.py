@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.normalization import NORMALIZATION as N
-from tests.support.helpers import app_at, figure, figures, values
+from tests.support.helpers import app_at, figure, figures, predicted_at, values
 
 PAGE = "pages/normalization.py"
 
@@ -60,11 +60,7 @@ def measured_right() -> tuple[str, str]:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_then_a_right_answer_is_right(measured_right):

@@ -3,7 +3,7 @@
 import pytest
 
 from dlcore.labs import practical_tips as pt
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, predicted_at, values
 
 PAGE = "pages/practical_tips.py"
 TITLES = ("Loss: train", "Accuracy: train", "Gradient norm", "Update-to-weight ratio", "Learning-rate range test",
@@ -75,11 +75,7 @@ def measured_right() -> str:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dlcore.labs import transformer as tf
-from tests.support.helpers import app_at, figure, figures, values
+from tests.support.helpers import app_at, figure, figures, predicted_at, values
 
 PAGE = "pages/transformer.py"
 TITLES = ("Accuracy", "Loss: train", "Attention of every head over training", "Weight on the anti-diagonal",
@@ -124,11 +124,7 @@ def measured_right() -> str:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from tests.support.helpers import app_at, figure, figures, values
+from tests.support.helpers import app_at, figure, figures, predicted_at, values
 
 PAGE = "pages/vanishing_gradients.py"
 HEATMAP = "log₁₀ gradient norm per layer"
@@ -93,11 +93,7 @@ def measured() -> dict[str, float]:
 
 
 def predicted(guess: str | None = None):
-    at = app_at()
-    at.query_params.update(PREDICT | ({"guess": guess} if guess else {}))
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return predicted_at(PAGE, PREDICT, guess)
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
