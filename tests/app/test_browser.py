@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dlcore.catalog import all_concepts
-from tests.support.browser import charts, open_concept, open_page
+from tests.support.browser import charts, no_exception, open_concept, open_page
 
 pytestmark = pytest.mark.browser
 PAGES = all_concepts()
@@ -20,7 +20,7 @@ def test_home_links_to_every_page(page: Page, app_url, screenshot_dir):
     for concept in PAGES:
         title = page.get_by_text(concept.title, exact=True)  # the bold title, not a word in a summary
         expect(page.get_by_test_id("stPageLink").filter(has=title)).to_have_count(1)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.screenshot(path=screenshot_dir / "home.png", full_page=True)
 
 
@@ -28,7 +28,7 @@ def test_home_links_to_every_page(page: Page, app_url, screenshot_dir):
 def test_page_opens_trains_and_draws(page: Page, app_url, screenshot_dir, concept):
     open_concept(page, app_url, concept.title)
     expect(page.get_by_text("— training…")).to_have_count(0, timeout=120_000)  # live runs have finished
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     expect(charts(page).first).to_be_visible()
     # Charts below the fold may be drawn only once scrolled into view: show the whole page.
     page.set_viewport_size({"width": 1400, "height": 6000})
@@ -42,5 +42,5 @@ def test_review_deck_reveals_an_answer(page: Page, app_url, screenshot_dir):
     page.get_by_role("button", name="Show the answer").click()
     expect(page.get_by_role("button", name="✅ Knew it")).to_be_visible()
     expect(page.get_by_text("Open the live demo").first).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.screenshot(path=screenshot_dir / "review.png", full_page=True)

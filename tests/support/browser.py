@@ -33,6 +33,13 @@ def idle(page: Page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
 
 
+def no_exception(page: Page) -> None:
+    """No traceback on the page; if there is one, the failure shows its text (a CI log has no screenshot)."""
+    exceptions = page.get_by_test_id("stException")
+    if exceptions.count():
+        raise AssertionError("the page shows an exception:\n" + exceptions.first.inner_text())
+
+
 def charts(page: Page):
     return page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot .scatterlayer .trace, "
                                                         ".js-plotly-plot .heatmaplayer .hm, "

@@ -4,7 +4,7 @@ retrains and its third layer shows up in the receptive-field chart and the size 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept, press_slider
+from tests.support.browser import charts, idle, no_exception, open_concept, press_slider
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def test_a_third_layer_grows_the_receptive_field(page: Page, app_url, screenshot
     idle(page)
 
     expect(page.get_by_text("layer 3: 7×7 px").first).to_be_attached()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 7000})  # charts below the fold draw lazily
     expect(charts(page).nth(7)).to_be_attached()
     page.wait_for_timeout(1500)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_page
+from tests.support.browser import charts, idle, no_exception, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_choosing_the_run_to_look_inside_redraws_its_masks(page: Page, app_url, 
 
     expect(page.get_by_text("p = 0.2: keep-mask of layer 1").first).to_be_visible()
     expect(page.get_by_text("(p = 0.2)").first).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 6000})  # charts below the fold draw lazily
     expect(charts(page).nth(6)).to_be_attached()
     page.set_viewport_size({"width": 1400, "height": 6000})  # the app scrolls inside; show it all

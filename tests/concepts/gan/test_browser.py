@@ -4,7 +4,7 @@ it into mode collapse, and the link records the new settings."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept
+from tests.support.browser import charts, idle, no_exception, open_concept
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ def test_a_preset_retrains_the_gan_into_mode_collapse(page: Page, app_url, scree
     idle(page)
     assert "lr_d=0.01" in page.url and "k=3" in page.url and "loss=non_saturating" in page.url
     expect(page.get_by_text("1 / 8", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 4200})  # the app scrolls inside; show it all
     page.wait_for_timeout(1500)
     page.screenshot(path=screenshot_dir / "gan_interaction.png", full_page=True)

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept
+from tests.support.browser import charts, idle, no_exception, open_concept
 
 pytestmark = pytest.mark.browser
 
@@ -27,5 +27,5 @@ def test_depth_slider_redraws_the_forward_signal(page: Page, app_url, screenshot
     idle(page)
     page.wait_for_function(f"({FORWARD_POINTS})() === 10", timeout=30_000)
     expect(page).to_have_url(re.compile(r"depth=9(&|$)"))  # waits for the address bar
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.screenshot(path=screenshot_dir / "initialization-depth9.png", full_page=True)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import idle, open_page
+from tests.support.browser import idle, no_exception, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -14,4 +14,4 @@ def test_sweep_button_draws_the_sweep(page: Page, app_url, screenshot_dir):
     page.get_by_role("button", name="Run the sweep").click()
     idle(page)
     expect(page.get_by_text("Final validation loss against learning rate")).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept
+from tests.support.browser import charts, idle, no_exception, open_concept
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_choosing_a_bug_trains_it_next_to_its_fix(page: Page, app_url, screensho
     idle(page)
     expect(page.get_by_text("diverged at step").first).to_be_visible()
     expect(page.get_by_text("broken: forgot optimizer.zero_grad()").first).to_be_attached()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 6000})  # charts below the fold draw lazily
     expect(charts(page).nth(7)).to_be_attached()
     page.wait_for_timeout(1000)

@@ -4,7 +4,7 @@ attention on that sequence is redrawn."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept
+from tests.support.browser import charts, idle, no_exception, open_concept
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def test_typing_a_sequence_runs_it_through_the_trained_network(page: Page, app_u
     box.press("Enter")
     idle(page)
 
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 6000})  # charts below the fold draw lazily
     expect(charts(page).nth(12)).to_be_attached()
     page.get_by_role("heading", name="Transformers").first.scroll_into_view_if_needed()  # from the top

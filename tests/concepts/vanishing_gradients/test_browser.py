@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import charts, idle, open_concept
+from tests.support.browser import charts, idle, no_exception, open_concept
 
 pytestmark = pytest.mark.browser
 TITLE = "Vanishing & exploding gradients"
@@ -21,7 +21,7 @@ def test_exploding_demo_button_shows_divergence_and_a_clipped_run(page: Page, ap
 
     page.get_by_role("button", name="Exploding demo").click()
     idle(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     expect(page.get_by_text("no clipping diverged at step")).to_be_visible()
     expect(heatmaps).to_have_count(2)  # without and with clipping, side by side
     expect(page).to_have_url(re.compile(r"init=large_normal"))  # waits for the address bar
@@ -41,7 +41,7 @@ def test_weight_scale_slider_moves_the_marker_and_the_link(page: Page, app_url, 
     press_slider(page, "Weight scale s (hidden weights ~ N(0, s²/n_in))", "End")
     expect(page).to_have_url(re.compile(r"[?&]s=20(&|$)"))
     expect(page.get_by_text("At s = 20: layer 1 gets").first).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.get_by_text("Can larger weights rescue sigmoid?").first.scroll_into_view_if_needed()
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.wait_for_timeout(800)
