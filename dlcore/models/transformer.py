@@ -180,16 +180,31 @@ class TransformerEncoder(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg
-        with torch.random.fork_rng(devices=[]):  # seeded weights; the global generator is left as it was
-            torch.manual_seed(cfg.seed)
+        with torch.random.fork_rng(devices=[]):  # the modules' default init draws globally: undo it
             self.embed = nn.Embedding(cfg.vocab, cfg.d_model)
-            self.position = nn.Parameter(0.02 * torch.randn(cfg.length, cfg.d_model)) \
+            self.position = nn.Parameter(torch.empty(cfg.length, cfg.d_model)) \
                 if cfg.positional == "learned" else None
             self.blocks = nn.ModuleList(EncoderBlock(cfg) for _ in range(cfg.layers))
             self.ln = nn.LayerNorm(cfg.d_model) if cfg.norm == "pre" else nn.Identity()
             self.head = nn.Linear(cfg.d_model, cfg.vocab)
+        self._init(torch.Generator().manual_seed(cfg.seed))
         fixed = sinusoidal_encoding(cfg.length, cfg.d_model) if cfg.positional == "sinusoidal" else None
         self.register_buffer("fixed_position", fixed, persistent=False)
+
+    @torch.no_grad()
+    def _init(self, generator: torch.Generator) -> None:
+        """PyTorch's default initialisation, drawn from this model's own seeded generator. Seeding the
+        global generator instead is a race: another session's thread may draw from it meanwhile, and
+        the same link would then give other weights."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):  # U(±1/√fan_in) for weights and biases, as nn.Linear does
+                bound = 1.0 / math.sqrt(module.in_features)
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.uniform_(-bound, bound, generator=generator)
+            elif isinstance(module, nn.Embedding):  # N(0, 1), as nn.Embedding does
+                module.weight.normal_(0.0, 1.0, generator=generator)
+        if self.position is not None:
+            self.position.normal_(0.0, 0.02, generator=generator)
 
     def positional_encoding(self, length: int) -> torch.Tensor | None:
         """(T, d_model) added to the token embeddings, or None without one."""

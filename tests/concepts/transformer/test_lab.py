@@ -130,3 +130,31 @@ def test_step_by_step_checks_its_arguments():
         tf.attention_steps(model, torch.zeros(8, dtype=torch.long), head=2)
     s = tf.attention_steps(model, torch.arange(8))
     assert s.q.shape == (8, 16) and s.weights.shape == (8, 8) and s.d_head == 16
+
+
+def test_the_same_seed_gives_the_same_weights_while_other_sessions_draw_random_numbers():
+    """Thirty students on one server: another session's thread drawing from torch's global generator
+    while this one builds its model must not change this model's weights (the same link, the same run)."""
+    import sys
+    import threading
+
+    cfg = TransformerConfig(seed=3)
+    reference = TransformerEncoder(cfg).state_dict()
+    stop = threading.Event()
+
+    def other_session() -> None:
+        while not stop.is_set():
+            torch.rand(8)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: a shared generator would be hit
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    try:
+        builds = [TransformerEncoder(cfg).state_dict() for _ in range(30)]
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    for weights in builds:
+        assert all(torch.equal(weights[name], reference[name]) for name in reference)
