@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dlcore.upload import sample_csv
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, trains_on_uploads, upload_csv, values
 
 PAGE = "pages/minibatch.py"
 TRAINS_ON_FILE = "These runs train on your file instead of the spiral set"
@@ -35,12 +35,6 @@ def small_page() -> AppTest:
     return at
 
 
-def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.file_uploader(key="mb.upload.file").set_value((name, content, "text/csv")).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def full_batch_size(at: AppTest) -> int:
     """Examples per step of the full-batch run: the size of the training set it trained on."""
     table = at.dataframe[0].value
@@ -51,7 +45,7 @@ def test_a_bad_file_is_a_sentence_and_the_page_keeps_training_the_toy_set():
     at = small_page()
     assert full_batch_size(at) == 420  # 600 spiral points, 30 % held out
     for name, content in BAD.items():
-        upload(at, name, content)
+        upload_csv(at, "mb", name, content)
         errors = [e.value for e in at.error]
         assert len(errors) == 1 and errors[0].startswith("This file can't be used: "), (name, errors)
         assert "Traceback" not in errors[0] and "Error" not in errors[0], errors[0]
@@ -62,16 +56,12 @@ def test_a_bad_file_is_a_sentence_and_the_page_keeps_training_the_toy_set():
 
 def test_a_good_file_retrains_the_comparison_on_it_in_this_session_only():
     at = small_page()
-    link = dict(at.query_params)
     toy_curve = values(figure(at, "Loss: train")["data"][0]["y"])
-    upload(at, "circle points.csv", sample_csv("circle", 120, seed=3).encode())
-    assert not at.error
-    assert "120 examples, 2 features, 2 classes" in at.success[0].value
+    trains_on_uploads(at, "mb")  # a bad file, then two good ones: each its own run
     assert any(TRAINS_ON_FILE in i.value for i in at.info)
     assert full_batch_size(at) == 84  # 120 examples, 36 held out
     assert not np.array_equal(values(figure(at, "Loss: train")["data"][0]["y"]), toy_curve)
     assert "step 100 / 100" in at.get("progress")[0].proto.text
-    assert dict(at.query_params) == link  # the link is unchanged: it does not carry the file
 
     other = small_page()  # another student, same link: the toy set, not this upload
     assert not other.success and full_batch_size(other) == 420
@@ -85,7 +75,7 @@ def test_a_good_file_retrains_the_comparison_on_it_in_this_session_only():
 def test_a_table_of_features_trains_too():
     at = small_page()
     at.radio(key="mb.upload.form").set_value("tabular").run()
-    upload(at, "digits.csv", sample_csv("digits", 200, seed=1).encode())
+    upload_csv(at, "mb", "digits.csv", sample_csv("digits", 200, seed=1))
     assert not at.error
     assert "200 examples, 64 features, 10 classes" in at.success[0].value
     assert full_batch_size(at) == 140

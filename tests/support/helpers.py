@@ -57,3 +57,77 @@ def values(data) -> np.ndarray:
         return np.array([[np.nan if v is None else v for v in row] if isinstance(row, list) else
                          (np.nan if row is None else row) for row in data], dtype=float)  # gaps
     return np.asarray(data)
+
+
+# ---------------------------------------------------------------- your own data
+def linked_at(page: str, link: dict) -> AppTest:
+    """``page`` opened from a link whose query parameters are ``link`` (without a guess, opening a
+    page from a link is what ``predicted_at`` does)."""
+    return predicted_at(page, {"predict": "0"} | link)
+
+
+MALFORMED_CSV = b"1\n2\n3\n"  # one column: "line 1 has 1 column"
+
+
+def upload_csv(at: AppTest, prefix: str, name: str, content: bytes | str) -> AppTest:
+    """``content`` handed to the page's "Use your own data" uploader (``<prefix>.upload.file``) as
+    the file ``name``, and the page run again, without an exception."""
+    raw = content.encode() if isinstance(content, str) else content
+    at.file_uploader(key=f"{prefix}.upload.file").set_value((name, raw, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def trains_on_uploads(at: AppTest, prefix: str, labels: bool = True):
+    """The steps every page's "Your own data" test shares, on a page open in ``at`` whose upload
+    group and run are keyed ``<prefix>.upload.*`` and ``<prefix>.run``:
+
+    1. a malformed file is one sentence ("This file can't be used: line 1 has 1 column …"), never a
+       traceback, and the page keeps its run on the built-in data (the same config hash);
+    2. a good file (120 moons points) retrains every run on exactly its points, split and
+       standardised as ``dlcore.upload`` does (``labels``: with the file's labels, too);
+    3. another file of the same size is another run (hash and losses), and the first file's content
+       again, under another name, is the first file's run again;
+    4. the page's link never carries the file.
+
+    Returns the run trained on the first good file, for the page's own checks.
+    """
+    import torch
+
+    from dlcore.upload import parse_csv, sample_csv
+
+    link, builtin = dict(at.query_params), at.session_state[f"{prefix}.run"]
+    upload_csv(at, prefix, "mine.csv", MALFORMED_CSV)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("This file can't be used: line 1 has 1 column"), errors
+    assert "Traceback" not in errors[0] and not at.success
+    assert at.session_state[f"{prefix}.run"].config_hash == builtin.config_hash
+
+    def trained_on(name: str, content: str):
+        upload_csv(at, prefix, name, content)
+        assert not at.error, [e.value for e in at.error]
+        assert "120 examples, 2 features, 2 classes" in at.success[0].value
+        assert any("train on your file" in i.value for i in at.info), [i.value for i in at.info]
+        run = at.session_state[f"{prefix}.run"]
+        assert run.done and not run.error, run.error
+        split = next(t.data_cfg for t in run.trainers.values() if hasattr(t, "data_cfg"))
+        own = parse_csv(content, "2d").to_dataset(split)  # the file's points, standardised
+        for t in run.trainers.values():
+            ds = t.dataset
+            same_points = torch.equal(ds.x_train.cpu(), own.x_train) and torch.equal(ds.x_val.cpu(), own.x_val)
+            assert same_points, f"{name}: a run trained on other points than the file's, standardised"
+            same_labels = torch.equal(ds.y_train.cpu(), own.y_train) and torch.equal(ds.y_val.cpu(), own.y_val)
+            assert same_labels or not labels, f"{name}: a run trained on other labels than the file's"
+        return run
+
+    first_csv = sample_csv("moons", 120, seed=3)
+    first = trained_on("mine.csv", first_csv)
+    assert first.config_hash != builtin.config_hash
+    other = trained_on("other.csv", sample_csv("moons", 120, seed=4))
+    assert other.config_hash != first.config_hash
+    losses = [[r.train_loss for r in t.recorder.records] for run in (first, other) for t in run.trainers.values()]
+    assert losses[: len(first.trainers)] != losses[len(first.trainers):]
+    again = trained_on("a copy of mine.csv", first_csv)
+    assert again.config_hash == first.config_hash
+    assert dict(at.query_params) == link  # the link does not carry the file
+    return again

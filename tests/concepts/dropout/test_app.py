@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.dropout import DROPOUT as D
-from tests.support.helpers import app_at, figure, predicted_at, values
+from tests.support.helpers import app_at, figure, linked_at, predicted_at, trains_on_uploads, values
 
 PAGE = "pages/dropout.py"
 TITLES = ("Loss: train", "Generalization gap", "Decision boundary", "keep-mask", "train vs eval mode",
@@ -99,23 +99,6 @@ def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
 
 # --- Your own data --------------------------------------------------------------------------------
 def test_an_uploaded_file_retrains_on_it_and_a_bad_one_is_a_sentence():
-    from dlcore.upload import sample_csv
-
-    at = app_at()
-    at.query_params.update({"steps": "100", "p": "0,0.5"})
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    n_builtin = len(next(iter(at.session_state["do.run"].trainers.values())).dataset.y_train)
-    at.file_uploader(key="do.upload.file").set_value(("mine.csv", b"1\n2\n3\n", "text/csv")).run()
-    assert not at.exception
-    assert [e.value for e in at.error][0].startswith("This file can't be used: line 1 has 1 column")
-    assert len(next(iter(at.session_state["do.run"].trainers.values())).dataset.y_train) == n_builtin
-    at.file_uploader(key="do.upload.file").set_value(
-        ("mine.csv", sample_csv("moons", 120, seed=3).encode(), "text/csv")).run()
-    assert not at.exception and not at.error
-    assert "120 examples, 2 features, 2 classes" in at.success[0].value
-    assert any("train on your file" in i.value for i in at.info)
-    run = at.session_state["do.run"]
-    assert run.done and all(len(t.dataset.y_train) + len(t.dataset.y_val) == 120 for t in run.trainers.values())
-    assert len(run.trainers[next(iter(run.trainers))].dataset.y_train) != n_builtin
-    assert not any("mine" in str(v) or "upload" in k for k, v in at.query_params.items())  # no file in the link
+    at = linked_at(PAGE, {"steps": "100", "p": "0,0.5"})
+    run = trains_on_uploads(at, "do")
+    assert list(run.trainers) == ["p = 0", "p = 0.5"]

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.normalization import NORMALIZATION as N
-from tests.support.helpers import app_at, figure, figures, predicted_at, values
+from tests.support.helpers import app_at, figure, figures, linked_at, predicted_at, trains_on_uploads, values
 
 PAGE = "pages/normalization.py"
 
@@ -80,23 +80,5 @@ def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
 
 # --- Your own data --------------------------------------------------------------------------------
 def test_an_uploaded_file_retrains_on_it_and_a_bad_one_is_a_sentence():
-    from dlcore.upload import sample_csv
-
-    at = app_at()
-    at.query_params.update({"depth": "3"})
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    n_builtin = len(next(iter(at.session_state["norm.run"].trainers.values())).dataset.y_train)
-    at.file_uploader(key="norm.upload.file").set_value(("mine.csv", b"1\n2\n3\n", "text/csv")).run()
-    assert not at.exception
-    assert [e.value for e in at.error][0].startswith("This file can't be used: line 1 has 1 column")
-    assert len(next(iter(at.session_state["norm.run"].trainers.values())).dataset.y_train) == n_builtin
-    at.file_uploader(key="norm.upload.file").set_value(
-        ("mine.csv", sample_csv("moons", 120, seed=3).encode(), "text/csv")).run()
-    assert not at.exception and not at.error
-    assert "120 examples, 2 features, 2 classes" in at.success[0].value
-    assert any("train on your file" in i.value for i in at.info)
-    run = at.session_state["norm.run"]
-    assert run.done and all(len(t.dataset.y_train) + len(t.dataset.y_val) == 120 for t in run.trainers.values())
-    assert len(run.trainers[next(iter(run.trainers))].dataset.y_train) != n_builtin
-    assert not any("mine" in str(v) or "upload" in k for k, v in at.query_params.items())  # no file in the link
+    at = linked_at(PAGE, {"depth": "3"})
+    trains_on_uploads(at, "norm")
