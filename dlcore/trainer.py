@@ -36,6 +36,7 @@ from . import data as data_mod
 from .caps import check_parameters
 from .config import DataConfig, ModelConfig, TrainConfig
 from .device import pick_device
+from .export import Recipe, ScriptParts, mlp_script, regenerates, trainer_script
 from .layers.dropout import InvertedDropout
 from .layers.norms import BATCH_NORMS
 from .models import MLP, build
@@ -160,6 +161,19 @@ class Stepwise(ABC):
         self.status = "diverged"
         self.message = f"diverged at step {self.step}: {reason}"
 
+    def has_script(self) -> bool:
+        """Whether ``script()`` can export this run (cheap: nothing is built)."""
+        return False
+
+    def script(self, title: str = "An experiment") -> str | None:
+        """A self-contained PyTorch script (torch and numpy only) that trains this run again and
+        prints its losses — the same numbers, same seed — or None where the run cannot be exported."""
+        return None
+
+    def rows(self) -> list[dict]:
+        """The run's recorded numbers, one flat row per recorded step (for a CSV)."""
+        return []
+
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -175,6 +189,15 @@ def per_example_loss(loss: str | Callable, output: torch.Tensor, target: torch.T
             return F.cross_entropy(output.transpose(1, 2), target, reduction="none").mean(dim=1)
         return F.cross_entropy(output, target, reduction="none")
     return ((output - target) ** 2).reshape(len(output), -1).mean(dim=1)
+
+
+def batch_loss(loss: str | Callable, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The mean loss of a mini-batch (see ``per_example_loss``)."""
+    if loss == "cross_entropy" and output.dim() == 2:
+        return F.cross_entropy(output, target)  # the common case, without the per-example detour
+    if loss == "mse":
+        return F.mse_loss(output, target)
+    return per_example_loss(loss, output, target).mean()
 
 
 def per_example_correct(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -302,6 +325,26 @@ class Trainer(Stepwise):
                 self._record(grad_norm_per_layer(layers), [float("nan")] * len(layers))
         return value
 
+    # ---------------------------------------------------------------- export
+    def rows(self) -> list[dict]:
+        return self.recorder.rows()
+
+    def script_parts(self) -> ScriptParts | None:
+        """What the exported script needs beyond the trainer's own loop (``export.ScriptParts``):
+        how the network was built (its ``Recipe``, None if unknown: no script) and its loss."""
+        recipe = getattr(self.model, "recipe", None)
+        if recipe is None or callable(self.loss):
+            return None
+        return ScriptParts(recipe, f"loss = batch_loss({self.loss!r}, model(x), y)",
+                           f"per_example_loss({self.loss!r}, output, y)", roots=(batch_loss, per_example_loss))
+
+    def has_script(self) -> bool:
+        return self.script_parts() is not None
+
+    def script(self, title: str = "An experiment") -> str | None:
+        parts = self.script_parts()
+        return None if parts is None else trainer_script(self, parts, title)
+
     def _set_training(self, mode: bool) -> None:
         if self._has_modes and self.model.training != mode:
             self.model.train(mode)
@@ -317,11 +360,7 @@ class Trainer(Stepwise):
         return loss
 
     def _batch_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.loss == "cross_entropy" and output.dim() == 2:
-            return F.cross_entropy(output, target)  # the common case, without the per-example detour
-        if self.loss == "mse":
-            return F.mse_loss(output, target)
-        return per_example_loss(self.loss, output, target).mean()
+        return batch_loss(self.loss, output, target)
 
     def _check_divergence(self, loss: float, weights: bool) -> bool:
         """NaN/Inf or a runaway loss ends the run. Weights are checked at the last step only:
@@ -411,5 +450,11 @@ class MLPTrainer(Trainer):
     ):
         self.data_cfg, self.model_cfg = data, model
         ds = dataset or data_mod.load(data)
-        net: MLP = build(ds.n_features, ds.n_classes, model, seed=train.seed)
+        net: MLP = Recipe(build, (ds.n_features, ds.n_classes, model), {"seed": train.seed}).build()
         super().__init__(net, ds, train, layers=net.layers(), loss="cross_entropy", device=device)
+
+    def script(self, title: str = "An experiment") -> str:
+        """The MLP's own script (``export.mlp_script``): the data regenerated from its ``DataConfig``,
+        or, for a run on its own data (an upload, random labels), that data embedded."""
+        own = None if regenerates(self.data_cfg, self.dataset) else self.dataset
+        return mlp_script(self.data_cfg, self.model_cfg, self.train_cfg, title=title, dataset=own)

@@ -31,8 +31,9 @@ import torch.nn.functional as F
 from ..checks import check, check_choice, check_range
 from ..config import ModelConfig, TrainConfig, stable_hash
 from ..data import Dataset, digits_images
+from ..export import Recipe, ScriptParts
 from ..models import build
-from ..trainer import Trainer
+from ..trainer import Trainer, per_example_loss
 
 SIDE = 8  # the digits are 8×8
 AUGMENTATIONS = ("none", "shift", "rotate", "noise", "cutout", "mixup", "cutmix", "smoothing")
@@ -180,7 +181,8 @@ class AugmentTrainer(Trainer):
         self.augmenter = Augmenter(cfg.augmentation, train.seed)
         self.last_batch: Augmented | None = None
         ds = dataset or digits_split(cfg.n_train, cfg.n_val, cfg.seed)
-        net = build(ds.n_features, ds.n_classes, ModelConfig(depth=2, width=cfg.width), seed=train.seed)
+        net = Recipe(build, (ds.n_features, ds.n_classes, ModelConfig(depth=2, width=cfg.width)),
+                     {"seed": train.seed}).build()
         super().__init__(net, ds, train, layers=net.layers(), loss="cross_entropy", device=device)
         self.augmenter = Augmenter(cfg.augmentation, train.seed)  # step 0's measurement drew from it: restart
 
@@ -196,12 +198,29 @@ class AugmentTrainer(Trainer):
         batch = self.augmenter(ds.x_train[idx].cpu(), ds.y_train[idx].cpu())
         self.last_batch = batch
         output = self.model(batch.x.to(self.device))  # (batch, 10)
-        y = batch.y.to(self.device)
-        loss = F.cross_entropy(output, y, label_smoothing=self.smoothing)
-        if batch.y_mix is not None:
-            loss = batch.lam * loss + (1 - batch.lam) * F.cross_entropy(output, batch.y_mix.to(self.device))
+        y_mix = None if batch.y_mix is None else batch.y_mix.to(self.device)
+        loss = mixed_cross_entropy(output, batch.y.to(self.device), y_mix, batch.lam, self.smoothing)
         loss.backward()
         return loss
+
+    def script_parts(self) -> ScriptParts:
+        """The script transforms each mini-batch with the same ``Augmenter``, drawn afresh after the
+        untrained network's measurement as here, and mixes the losses the same way."""
+        augmenter = f"augmenter = Augmenter({self.cfg.augmentation!r}, seed={self.train_cfg.seed!r})"
+        loss = (f"batch = augmenter(x, y)\n"
+                f"loss = mixed_cross_entropy(model(batch.x), batch.y, batch.y_mix, batch.lam, {self.smoothing!r})")
+        return replace(super().script_parts(), loss=loss, setup=augmenter, restart=augmenter,
+                       roots=(Augmenter, mixed_cross_entropy, per_example_loss))
+
+
+def mixed_cross_entropy(output: torch.Tensor, y: torch.Tensor, y_mix: torch.Tensor | None = None, lam: float = 1.0,
+                        smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy of logits ``output`` (batch, classes) against ``y``, with label smoothing; where
+    mixup or CutMix mixed two images, λ·CE(y) + (1 − λ)·CE(y_mix)."""
+    loss = F.cross_entropy(output, y, label_smoothing=smoothing)
+    if y_mix is not None:
+        loss = lam * loss + (1 - lam) * F.cross_entropy(output, y_mix)
+    return loss
 
 
 # ------------------------------------------------------------------ what the runs are judged on

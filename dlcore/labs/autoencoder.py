@@ -24,6 +24,7 @@ import torch
 from .. import data as data_mod
 from ..checks import check_range
 from ..config import DataConfig, TrainConfig
+from ..export import Recipe, ScriptParts
 from ..models.autoencoder import AutoencoderConfig, build_autoencoder
 from ..trainer import Trainer
 
@@ -111,6 +112,13 @@ def add_noise(x: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- training
+def vae_loss(output: torch.Tensor, target: torch.Tensor, kl: torch.Tensor, beta: float) -> torch.Tensor:
+    """A VAE's loss per example: mean squared error + β·KL/n_in, i.e. (‖x − x̂‖² + β·KL)/n_in,
+    for reconstructions ``output`` and images ``target`` (batch, n_in) and the codes' KL (batch,)."""
+    reconstruction = ((output - target) ** 2).mean(dim=1)  # (batch,)
+    return reconstruction + beta * kl / target.shape[1]
+
+
 class AutoencoderTrainer(Trainer):
     """The shared ``Trainer`` with the images as targets and the model switched to eval mode
     whenever it is measured, so the recorded losses use clean inputs (no training noise) and the
@@ -128,15 +136,20 @@ class AutoencoderTrainer(Trainer):
         check_range("β (weight of the KL term)", beta, 0.0, 100.0)
         self.cfg, self.beta = cfg, beta
         self.images = images or digit_images()
-        model = build_autoencoder(cfg, seed=train.seed)
+        model = Recipe(build_autoencoder, (cfg,), {"seed": train.seed}).build()
         loss = self.vae_loss if cfg.variational else "mse"
         super().__init__(model, self.images.dataset, train, layers=model.layers(), loss=loss, device=device)
 
     def vae_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Per example: mean squared error + β·KL/n_in, i.e. (‖x − x̂‖² + β·KL)/n_in. The KL of
-        the same forward pass is kept by the model."""
-        reconstruction = ((output - target) ** 2).mean(dim=1)  # (batch,)
-        return reconstruction + self.beta * self.model.kl / self.cfg.n_in
+        """``vae_loss`` with the KL of the same forward pass, which the model keeps."""
+        return vae_loss(output, target, self.model.kl, self.beta)
+
+    def script_parts(self) -> ScriptParts | None:
+        if not self.cfg.variational:
+            return super().script_parts()
+        per_example = f"vae_loss(output, y, model.kl, {self.beta!r})"
+        return ScriptParts(self.model.recipe, f"output = model(x)\nloss = {per_example}.mean()", per_example,
+                           roots=(vae_loss,))
 
     def _set_training(self, mode: bool) -> None:
         if self.model.training != mode:

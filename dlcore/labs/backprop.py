@@ -500,6 +500,26 @@ class ScalarTrainer(Stepwise):
             self.status = "finished"
         return loss.data
 
+    def has_script(self) -> bool:
+        return True
+
+    def script(self, title: str = "An experiment") -> str:
+        """The same training with PyTorch's autograd in float64 (``SCALAR_SCRIPT``): the scalar
+        engine's gradients checked by another one, step by step."""
+        ascii_names = [f"{n[0]}{n[1:].translate(SUBSCRIPTS_BACK)}" for n in self.names]
+        net, train = self.net_cfg, self.train_cfg
+        return SCALAR_SCRIPT.format(
+            title="".join(ch for ch in title if ch.isprintable() and ch not in "{}\\\"'"), names=ascii_names,
+            x=self.x, y=self.y, lr=train.lr, steps=train.steps, batch_size=train.batch_size, seed=train.seed,
+            net_seed=net.seed, hidden=net.hidden, activation=net.activation, loss=net.loss,
+            activation_code=ACTIVATION_CODE[net.activation])
+
+    def rows(self) -> list[dict]:
+        """Every step: the loss of its batch, then each parameter's gradient and its value after the update."""
+        return [{"step": i + 1, "loss": loss, **{f"dL/d{n}": g for n, g in zip(self.names, grads)},
+                 **dict(zip(self.names, values))}
+                for i, (loss, grads, values) in enumerate(zip(self.losses, self.grads, self.values[1:]))]
+
     def train_accuracy(self) -> float:
         """Share of training points classified right: o > 0 (MSE: o > ½) means class 1."""
         threshold = 0.5 if self.net_cfg.loss == "mse" else 0.0
@@ -520,6 +540,67 @@ class ScalarTrainer(Stepwise):
             "grads": np.array(self.grads, dtype=np.float64).reshape(-1, len(self.names)),
             "values": np.array(self.values, dtype=np.float64),
         }
+
+
+SCALAR_SCRIPT = '''"""{title}
+
+Exported from DL Fundamentals Lab: the tiny network of the Backpropagation page ({hidden} hidden
+{activation} units, {loss} loss) trained by plain gradient descent on its XOR points — here with
+PyTorch's autograd in float64, where the page uses its own scalar engine (the chain rule node by
+node). Same initial parameters, same mini-batches: the same losses, to float64 rounding.
+"""
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+
+NAMES = {names!r}  # w_ji (hidden unit j, input i), b_j, then the output layer's v_j and c
+X = torch.tensor({x!r}, dtype=torch.float64)  # (n, 2) the training points
+Y = torch.tensor({y!r}, dtype=torch.float64)  # (n,) their labels, 0 or 1, as targets
+LR, STEPS, BATCH_SIZE, SEED = {lr!r}, {steps!r}, {batch_size!r}, {seed!r}
+
+
+def loss_of(theta, x, y):
+    """The mean {loss} loss of the points x (batch, 2) with targets y (batch,)."""
+    p = dict(zip(NAMES, theta))
+    o = p["c"]
+    for j in range(1, {hidden} + 1):
+        z = p[f"w{{j}}1"] * x[:, 0] + p[f"w{{j}}2"] * x[:, 1] + p[f"b{{j}}"]  # (batch,)
+        o = o + p[f"v{{j}}"] * {activation_code}
+    if "{loss}" == "mse":
+        return ((o - y) ** 2).mean()
+    return (y * F.softplus(-o) + (1 - y) * F.softplus(o)).mean()  # BCE on sigma(o), from the logit
+
+
+def train():
+    # Every parameter drawn from N(0, 1) by a generator seeded with the network's seed.
+    theta = torch.randn(len(NAMES), generator=torch.Generator().manual_seed({net_seed!r}), dtype=torch.float64)
+    theta.requires_grad_(True)
+    # Mini-batches: a fresh seeded permutation each time one runs out, as the app draws them.
+    g, n = torch.Generator().manual_seed(SEED), len(Y)
+    size = min(BATCH_SIZE, n)
+    perm, pos = torch.randperm(n, generator=g), 0
+    losses = []
+    for step in range(1, STEPS + 1):
+        if pos + size > n:
+            perm, pos = torch.randperm(n, generator=g), 0
+        idx = perm[pos : pos + size]
+        pos += size
+        loss = loss_of(theta, X[idx], Y[idx])
+        (grad,) = torch.autograd.grad(loss, theta)
+        with torch.no_grad():
+            theta -= LR * grad  # theta <- theta - eta * dL/dtheta
+        losses.append(loss.item())
+        print(f"step {{step:5d}}  loss {{losses[-1]:.12f}}")
+    print("final parameters:", dict(zip(NAMES, theta.tolist())))
+    return losses
+
+
+if __name__ == "__main__":
+    train()
+'''
+ACTIVATION_CODE = {"tanh": "torch.tanh(z)", "sigmoid": "torch.sigmoid(z)", "relu": "torch.relu(z)"}
 
 
 BACKPROP_NET = TinyNetConfig()

@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from .. import data as data_mod
 from ..checks import check, check_range
 from ..config import ModelConfig, TrainConfig
+from ..export import Recipe
 from ..models import build
 from ..trainer import Stepwise, Trainer
 
@@ -159,7 +160,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, cfg: C
     """The app's MLP (2 hidden ReLU layers) trained with Adam through ``Trainer``."""
     ds = data_mod.Dataset(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(xv), torch.from_numpy(yv),
                           x.shape[1], 10, "digits")
-    model = build(x.shape[1], 10, ModelConfig(depth=2, width=cfg.mlp_width), seed=cfg.seed)
+    model = Recipe(build, (x.shape[1], 10, ModelConfig(depth=2, width=cfg.mlp_width)), {"seed": cfg.seed}).build()
     train = TrainConfig(optimizer="adam", lr=cfg.mlp_lr, steps=cfg.mlp_steps, batch_size=32,
                         record_every=cfg.mlp_steps, seed=cfg.seed)
     return Trainer(model, ds, train, device="cpu").run()
@@ -219,6 +220,24 @@ class ClassicalRun(Stepwise):
         if self.step >= len(self.jobs):
             self.status = "finished"
         return 0.0
+
+    def has_script(self) -> bool:
+        return any("MLP" in r for r in self.results.values())
+
+    def script(self, title: str = "An experiment") -> str | None:
+        """The MLP of the largest training set done so far, as a script (the last job's, on the data
+        it was fitted on). The scikit-learn methods are no PyTorch networks: they are not in it."""
+        fits = [(n, f, r["MLP"]) for (f, n), r in self.results.items() if "MLP" in r]
+        if not fits:
+            return None
+        n, features, fit = fits[-1]
+        return fit.model.script(f"{title}: the MLP on {features}, {n} training images")
+
+    def rows(self) -> list[dict]:
+        """One row per job and method: validation accuracy, fit and predict seconds, size."""
+        return [{"features": f, "train_size": n, "method": m, "val_acc": fit.accuracy, "fit_seconds": fit.fit_seconds,
+                 "predict_seconds": fit.predict_seconds, "size": fit.size}
+                for (f, n), r in self.results.items() for m, fit in r.items()]
 
     def curve(self, features: str, method: str) -> tuple[np.ndarray, np.ndarray]:
         """(sizes, validation accuracy) of one method on one feature set, over the jobs done."""

@@ -32,6 +32,7 @@ from .. import data as data_mod
 from ..checks import check, check_range
 from ..config import DataConfig, ModelConfig, TrainConfig, stable_hash
 from ..experiments import run_all
+from ..export import Recipe
 from ..models import build
 from ..models.cnn import CNN, CNNConfig, build_cnn, output_size
 from ..models.size import count_parameters
@@ -158,8 +159,8 @@ class CNNExperiment:
     def trainers(self, device=None) -> dict[str, Trainer]:
         """{"MLP": …, "CNN": …}: fresh trainers on the same data, seed and batch order."""
         ds = digit_images(self.digits)
-        mlp = FlatMLP(self.mlp, seed=self.train.seed)
-        cnn = build_cnn(self.cnn, seed=self.train.seed)
+        mlp = Recipe(FlatMLP, (self.mlp,), {"seed": self.train.seed}).build()
+        cnn = Recipe(build_cnn, (self.cnn,), {"seed": self.train.seed}).build()
         return {
             "MLP": Trainer(mlp, ds, self.train, layers=mlp.layers(), device=device),
             "CNN": Trainer(cnn, ds, self.train, layers=cnn.layers(), device=device),

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checks import check_choice, check_range
+from ..export import Recipe, stepwise_script
 from ..models.gan import Discriminator, GANConfig, build_gan
 from ..recorder import grad_norm_per_layer
 from ..trainer import Stepwise
@@ -261,6 +262,19 @@ class GANTrainer(Stepwise):
         norm = float(np.linalg.norm(grad_norm_per_layer(self.G.linears())))
         self.opt_g.step()
         return loss.item(), norm, float(fake.detach().abs().max())
+
+    def has_script(self) -> bool:
+        return True
+
+    def script(self, title: str = "An experiment") -> str:
+        """This run — both networks, their two Adam optimizers, the real batches, the noise — by its
+        own code in a script, printing G's loss at every step."""
+        return stepwise_script(Recipe(GANTrainer, (self.mix, self.gan_cfg, self.train_cfg)), title, what="G loss")
+
+    def rows(self) -> list[dict]:
+        """Every step: D's and G's losses and the norm of G's gradient."""
+        return [{"step": i + 1, "d_loss": d, "g_loss": g, "g_grad_norm": n}
+                for i, (d, g, n) in enumerate(zip(self.d_losses, self.g_losses, self.g_grad_norms))]
 
     def train_step(self) -> float:
         """``d_steps`` updates of D, then one of G. Returns G's loss."""

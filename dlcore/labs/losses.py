@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from ..checks import check, check_choice, check_range
 from ..config import TrainConfig
+from ..export import Recipe, stepwise_script
 from ..trainer import DIVERGENCE_FACTOR, Stepwise, make_optimizer
 
 REGRESSION_LOSSES = ("mse", "mae", "huber")
@@ -158,6 +159,18 @@ class LineFit(Stepwise):
         elif self.step >= self.train_cfg.steps:
             self.status = "finished"
         return value
+
+    def has_script(self) -> bool:
+        return True
+
+    def script(self, title: str = "An experiment") -> str:
+        """This very fit, run by its own code in a script (the loss printed is the one after each step)."""
+        return stepwise_script(Recipe(LineFit, (self.data, self.loss_name, self.train_cfg), {"delta": self.delta}),
+                               title)
+
+    def rows(self) -> list[dict]:
+        """Every step: the slope a, the intercept b and the loss after the update (step 0: the start)."""
+        return [{"step": s, "slope": a, "intercept": b, "loss": loss} for s, a, b, loss in self.history]
 
     @property
     def line(self) -> tuple[float, float]:

@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from ..checks import check, check_choice, check_range
 from ..config import DataConfig, ModelConfig, TrainConfig
 from ..data import Dataset, make_arrays
+from ..export import Recipe, ScriptParts
 from ..models import InvertedDropout, build
-from ..trainer import Trainer
+from ..trainer import Trainer, batch_loss, per_example_loss
 
 BUGS = ("unscaled", "lr_high", "lr_low", "softmax_twice", "no_zero_grad", "no_eval", "naive_log")
 BUG_LABELS = {
@@ -91,7 +92,8 @@ class DebugTrainer(Trainer):
         lr = {"lr_high": LR_HIGH, "lr_low": LR_LOW, "naive_log": NAN_LR}.get(cfg.bug, cfg.lr)
         train = replace(TRAIN, lr=lr, steps=cfg.steps, seed=cfg.seed)
         ds = dataset or digits(cfg.seed, scaled=cfg.bug != "unscaled")
-        net = build(ds.n_features, ds.n_classes, replace(MODEL, dropout=cfg.dropout), seed=cfg.seed)
+        model = replace(MODEL, dropout=cfg.dropout)
+        net = Recipe(build, (ds.n_features, ds.n_classes, model), {"seed": cfg.seed}).build()
         super().__init__(net, ds, train, layers=net.layers(), loss="cross_entropy", device=device)
 
     def _set_training(self, mode: bool) -> None:
@@ -124,11 +126,23 @@ class DebugTrainer(Trainer):
         return loss
 
     def _batch_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.bug == "softmax_twice":
-            return F.cross_entropy(F.softmax(output, dim=1), target)  # probabilities in, as if logits
-        if self.bug == "naive_log":
-            return naive_cross_entropy(output, target)
-        return super()._batch_loss(output, target)
+        return debug_loss(self.bug, output, target)
+
+    def script_parts(self) -> ScriptParts:
+        """The script has the same bug: its loss, no zero_grad, or its measurement in training mode."""
+        return replace(super().script_parts(), loss=f"loss = debug_loss({self.bug!r}, model(x), y)",
+                       roots=(debug_loss, per_example_loss), zero_grad=self.bug != "no_zero_grad",
+                       eval_mode=self.bug != "no_eval")
+
+
+def debug_loss(bug: str | None, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The mini-batch loss of a run with ``bug``: softmax applied before the cross-entropy (which
+    applies its own), −log softmax written out by hand, or (any other bug, or none) cross-entropy."""
+    if bug == "softmax_twice":
+        return F.cross_entropy(F.softmax(output, dim=1), target)  # probabilities in, as if logits
+    if bug == "naive_log":
+        return naive_cross_entropy(output, target)
+    return batch_loss("cross_entropy", output, target)
 
 
 def naive_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -229,6 +229,15 @@ class RepresentationRun(Stepwise):
     def dataset(self):
         return self.trainer.dataset
 
+    def has_script(self) -> bool:
+        return True
+
+    def script(self, title: str = "An experiment") -> str:
+        return self.trainer.script(title)
+
+    def rows(self) -> list[dict]:
+        return self.trainer.rows()
+
     def train_step(self) -> float:
         loss = self.trainer.train_step()
         if not self.trainer.diverged and (self.step % self.cfg.snapshot_every == 0 or self.done):

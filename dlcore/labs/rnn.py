@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from ..checks import check, check_range
 from ..config import TrainConfig
 from ..data import Dataset
+from ..export import Recipe
 from ..models.rnn import CELL_LABELS, CELLS, RecurrentConfig, build_recurrent, gru_trace, lstm_trace
 from ..models.size import count_parameters
 from ..recorder import Recorder
@@ -132,7 +133,7 @@ class RecurrentTrainer(Trainer):
                  device: torch.device | str | None = None, dataset: Dataset | None = None):
         self.task_cfg, self.model_cfg = task, model
         ds = dataset or memory_task(task)
-        net = build_recurrent(ds.n_features, ds.n_classes, model, seed=train.seed)
+        net = Recipe(build_recurrent, (ds.n_features, ds.n_classes, model), {"seed": train.seed}).build()
         self.grad_norms: list[np.ndarray] = []  # ‖∂L/∂x_t‖ (time,) at each record
         self.step_seconds: list[float] = []  # CPU seconds of each unrecorded step
         super().__init__(net, ds, train, layers=net.layers(), loss="cross_entropy", device=device)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..checks import check, check_choice, check_range
 from ..config import TrainConfig
 from ..data import Dataset
+from ..export import Recipe
 from ..models.transformer import SelfAttention, TransformerConfig, TransformerEncoder
 from ..trainer import Trainer
 
@@ -103,7 +104,7 @@ class SequenceTrainer(Trainer):
         check(model.length >= task.length,
               f"the model knows {model.length} positions, the task has sequences of {task.length}")
         self.task_cfg, self.model_cfg = task, model
-        net = TransformerEncoder(model)
+        net = Recipe(TransformerEncoder, (model,)).build()
         self.snapshots: list[Snapshot] = []
         super().__init__(net, dataset or make_dataset(task), train, layers=net.layers(), loss="cross_entropy",
                          device=device)
