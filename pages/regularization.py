@@ -8,7 +8,7 @@ from dlcore import stable_hash
 from dlcore.experiments import Comparison
 from dlcore.labs import regularization as reg
 from dlcore.labs.regularization import REGULARIZATION, WEIGHT_DECAYS, early_stopping
-from ui import charts, comparison, live, page, predict, upload
+from ui import charts, live, page, predict, upload
 from ui.controls import checked
 from ui.runtime import device
 
@@ -93,6 +93,5 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
-comparison.downloads(run)
 predict.reveal(guess, run)
 page.footer(PAGE)

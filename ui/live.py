@@ -35,6 +35,7 @@ import streamlit as st
 
 from dlcore import Stepwise
 from dlcore.caps import CAPS
+from ui import downloads
 from ui.controls import checked
 from ui.results import STALL_SECONDS, SharedResults
 
@@ -180,6 +181,7 @@ def play(run: LiveRun, draw: Callable[[LiveRun], None], step_size: int = 10) -> 
     if playing:
         with slot.container():
             controls(run, step_size)
+    downloads.offer(run)  # under a finished run: its script and its numbers, built on click
 
 
 def controls(run: LiveRun, step_size: int = 10, suffix: str = "") -> None:

@@ -24,6 +24,8 @@ def test_page_runs_with_defaults_and_draws_charts(path):
     figs = figures(at)
     assert len(figs) >= 3
     assert all(fig["data"] for fig in figs), "a chart has no data"
+    labels = [b.proto.label for b in at.get("download_button")]  # under the finished run: take it home
+    assert "⬇ PyTorch script" in labels and "⬇ recorded numbers (CSV)" in labels, labels
 
 
 def test_the_home_page_counts_the_shared_results():

@@ -1,4 +1,4 @@
-"""The downloads under a comparison: each run as a PyTorch script, the recorded numbers as CSV."""
+"""The downloads under a finished run: each run as a PyTorch script, the recorded numbers as CSV."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_every_run_can_be_taken_home_as_a_script_and_the_numbers_as_csv():
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="dl.run.export").options == ["p = 0", "p = 0.5"]
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["PyTorch script (.py)", "Recorded numbers (.csv)"]
+    assert labels == ["⬇ PyTorch script", "⬇ recorded numbers (CSV)"]
 
 
 def test_the_csv_holds_every_recorded_step_of_every_run():
@@ -35,7 +35,7 @@ def test_the_csv_holds_every_recorded_step_of_every_run():
 
     from dlcore.experiments import Comparison
     from dlcore.labs.dropout import DROPOUT
-    from ui.comparison import recorded_csv
+    from ui.downloads import recorded_csv
     from ui.live import LiveRun
 
     comparison = Comparison.over(DROPOUT.data, DROPOUT.model, replace(DROPOUT.train, steps=20),
