@@ -6,7 +6,7 @@ import streamlit as st
 from dlcore import boundary, stable_hash
 from dlcore.catalog import SECTIONS
 from dlcore.labs import what_is_dl as wd
-from ui import charts, live
+from ui import charts, live, upload
 from ui.controls import Controls, checked
 from ui.page import prose
 from ui.runtime import device, device_label
@@ -20,7 +20,11 @@ st.markdown(prose("home")["What deep learning is"])
 c = Controls("home")
 with st.columns([1, 3])[0]:
     data_name = c.select("data", "2-D data", list(wd.TOY_SETS), default=wd.WhatIsDLConfig().data)
-cfg = checked(lambda: wd.WhatIsDLConfig(data=data_name))
+own = upload.own_data(c.page, sample=data_name, forms=("2d",))
+if own is not None:
+    st.info(f"Both models train on your file instead of the {data_name} set: can a straight line separate "
+            "your points, or does it take the network's bent boundary?")
+cfg = checked(lambda: wd.WhatIsDLConfig(data=data_name, upload=own))
 run = live.session("home.run", stable_hash(cfg), lambda: wd.trainers(cfg, device()))
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dlcore.labs import vanishing_gradients as vg
 from dlcore.labs.vanishing_gradients import VANISHING_GRADIENTS
-from ui import charts, comparison, live, page, predict
+from ui import charts, comparison, live, page, predict, upload
 from ui.charts import vanishing_gradients as vgc
 from ui.controls import checked
 
@@ -95,11 +95,16 @@ guess = predict.ask(c, predict.Question.which(
     choices=[f"layer {i + 1}" for i in range(depth)] + ["output"], label="‖∂L/∂W‖ at step 0", digits=2,
     may_diverge=("your network", "no clipping", f"clipped at {clip_at:g}")))
 c.publish()
+own = upload.own_data(c.page, sample=base.data.name, forms=("2d", "tabular"), seed=seed)
+if own is not None:
+    st.info(f"These runs train on your file instead of the {base.data.name} set (the weight-scale experiment "
+            "further down keeps the built-in set).")
 
 run = comparison.start(c, lambda: vg.with_and_without_clipping(
     replace(base.data, seed=seed),
     replace(base.model, depth=depth, width=width, activation=activation, init=init, norm=norm, residual=residual),
     replace(base.train, optimizer=optimizer, lr=lr, steps=steps, seed=seed, grad_clip=clip_at if clip else 0.0),
+    upload=own,
 ))
 predict.hold(guess, run)
 

@@ -29,6 +29,7 @@ from ..experiments import Comparison, run_all
 from ..models.mlp import build
 from ..recorder import Recorder
 from ..trainer import MLPTrainer, Trainer
+from ..upload import UploadedData
 
 # log10 of a zero norm is -inf; such values are shown at this floor instead (below any real
 # float32 gradient of these networks, so the colour says "nothing arrives").
@@ -150,14 +151,18 @@ def clip_by_global_norm(grads: list[torch.Tensor], max_norm: float) -> tuple[lis
     return [g * factor for g in grads], total
 
 
-def with_and_without_clipping(data: DataConfig, model: ModelConfig, train: TrainConfig) -> Comparison:
+def with_and_without_clipping(data: DataConfig, model: ModelConfig, train: TrainConfig,
+                              upload: UploadedData | None = None) -> Comparison:
     """One run if ``train.grad_clip`` is 0; otherwise the same network trained twice on the same
-    seed and batches, without clipping and with it, so the difference is clipping alone."""
+    seed and batches, without clipping and with it, so the difference is clipping alone.
+
+    With ``upload`` (a learner's CSV: 2-D points or a table of features) the runs train on it
+    instead of the data set ``data`` names; ``data`` still sets the split."""
     if train.grad_clip <= 0:
-        return Comparison(data, model, train, (("your network", ()),))
+        return Comparison(data, model, train, (("your network", ()),), upload)
     return Comparison(
         data, model, train,
-        (("no clipping", (("train.grad_clip", 0.0),)), (f"clipped at {train.grad_clip:g}", ())),
+        (("no clipping", (("train.grad_clip", 0.0),)), (f"clipped at {train.grad_clip:g}", ())), upload,
     )
 
 

@@ -3,12 +3,14 @@ the same 2-D points — the claims its text makes, and the page drawing it."""
 
 import time
 
+import numpy as np
 import pytest
 import torch
 
-from dlcore import boundary
+from dlcore import boundary, stable_hash
 from dlcore.labs import what_is_dl as wd
-from tests.support.helpers import app_at, figure, values
+from dlcore.upload import parse_csv, sample_csv
+from tests.support.helpers import app_at, figure, trains_on_uploads, values
 
 
 def trained(data: str, seed: int = 0) -> dict:
@@ -78,3 +80,69 @@ def test_home_draws_both_boundaries_and_the_data_choice_changes_them():
     at.selectbox(key="home.data").select("xor").run()
     assert not at.exception
     assert not (values(figure(at, "Decision boundary")["data"][0]["z"]) == circle).all()
+
+
+# --- Your own data --------------------------------------------------------------------------------
+def test_on_your_own_circle_of_points_the_linear_model_still_cannot_and_the_network_can(one_thread):
+    """The claim holds on a learner's file as on the built-in set: both models train on the file's
+    points (standardised), the straight line stays near a coin toss, the network separates them."""
+    own = parse_csv(sample_csv("circle", 400, seed=7))
+    cfg = wd.WhatIsDLConfig(upload=own)
+    runs = wd.trainers(cfg, "cpu")
+    expected = own.to_dataset(cfg.configs()[0])
+    for t in runs.values():
+        assert torch.equal(t.dataset.x_train, expected.x_train) and torch.equal(t.dataset.y_train, expected.y_train)
+        t.run()
+    assert final_acc(runs[wd.LINEAR]) < 0.6 and final_acc(runs[wd.DEEP]) > 0.95
+
+
+def test_the_upload_names_the_run_by_its_content():
+    a, b = (parse_csv(sample_csv("moons", 100, seed=s)) for s in (1, 2))
+    renamed = parse_csv(sample_csv("moons", 100, seed=1), filename="another name.csv")
+    hashes = [stable_hash(wd.WhatIsDLConfig(upload=u)) for u in (None, a, b, renamed)]
+    assert len(set(hashes[:3])) == 3 and hashes[3] == hashes[1]
+    with pytest.raises(ValueError, match="2-D points"):
+        wd.WhatIsDLConfig(upload=parse_csv(sample_csv("digits", 200), "tabular"))
+
+
+def test_home_trains_both_models_on_an_uploaded_file_and_draws_its_points():
+    at = app_at()
+    run = trains_on_uploads(at, "home")
+    assert list(run.trainers) == [wd.LINEAR, wd.DEEP]
+    scatter = figure(at, "Decision boundary")["data"][1]  # the training points over the first panel
+    drawn = np.c_[values(scatter["x"]), values(scatter["y"])]  # (n_train, 2)
+    own = parse_csv(sample_csv("moons", 120, seed=3)).to_dataset(wd.WhatIsDLConfig().configs()[0])
+    assert drawn.shape == (84, 2) and np.allclose(drawn, own.x_train.numpy())  # 120 points, 36 held out
+    assert any(f"{wd.LINEAR}**: validation accuracy" in c.value for c in at.caption)
+
+
+@pytest.mark.browser
+def test_uploading_on_home_in_the_browser(page, app_url, screenshot_dir, tmp_path):
+    """As a person would: open the group, pick a bad file, then a good one; both boundaries redraw
+    on the file's points."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import idle, no_exception, open_page
+
+    open_page(page, app_url)
+    page.get_by_text("Use your own data (a CSV file)").click()
+    chooser = page.get_by_test_id("stFileUploaderDropzoneInput")
+    bad, good = tmp_path / "bad.csv", tmp_path / "xor.csv"
+    bad.write_text("x1,x2,label\n0.1,oops,0\n")
+    good.write_text(sample_csv("xor", 160, seed=5))
+    chooser.set_input_files(str(bad))
+    idle(page)
+    expect(page.get_by_text("This file can't be used: line 2")).to_be_visible()
+    chooser.set_input_files(str(good))
+    idle(page)
+    expect(page.get_by_text("160 examples, 2 features, 2 classes")).to_be_visible()
+    expect(page.get_by_text("Both models train on your file")).to_be_visible()
+    # The file's points on the chart (160 less 48 held out; the circle set drew 280): the new run is drawn.
+    points = page.get_by_test_id("stPlotlyChart").first.locator(".scatterlayer .trace").first.locator("path.point")
+    expect(points).to_have_count(112)
+    expect(page.get_by_text("step 300 / 300 — finished")).to_be_visible()  # it trains in a fragment: no status widget
+    expect(page.get_by_text(f"{wd.DEEP}: validation accuracy")).to_have_count(1)
+    no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    idle(page)
+    page.screenshot(path=str(screenshot_dir / "home_upload.png"), full_page=False)

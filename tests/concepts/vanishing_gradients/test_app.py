@@ -4,7 +4,17 @@
 import numpy as np
 import pytest
 
-from tests.support.helpers import app_at, figure, figures, predicted_at, values
+from dlcore.labs import vanishing_gradients as vg
+from tests.support.helpers import (
+    app_at,
+    figure,
+    figures,
+    linked_at,
+    predicted_at,
+    trains_on_uploads,
+    upload_csv,
+    values,
+)
 
 PAGE = "pages/vanishing_gradients.py"
 HEATMAP = "log₁₀ gradient norm per layer"
@@ -110,3 +120,28 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
     at = predicted(guess=max(measured, key=measured.get))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- Your own data --------------------------------------------------------------------------------
+def test_an_uploaded_file_trains_both_runs_and_the_heatmap_shows_them():
+    at = linked_at(PAGE, {"steps": "100", "clip": "1"})
+    run = trains_on_uploads(at, "vg")
+    assert list(run.trainers) == ["no clipping", "clipped at 1"]
+    z = heatmap_z(figure(at, f"{HEATMAP} — no clipping"))
+    assert z.shape == (11, 11)  # 10 hidden layers + output, steps 0, 10, …, 100
+    first = run.trainers["no clipping"].recorder.records[0]  # step 0, on the file's first mini-batch
+    assert np.allclose(z[:, 0], vg.safe_log10([layer.grad_norm for layer in first.layers]))
+
+
+def test_a_table_of_features_trains_the_deep_network_too():
+    from dlcore.upload import sample_csv
+
+    at = linked_at(PAGE, {"steps": "100"})
+    at.radio(key="vg.upload.form").set_value("tabular").run()
+    upload_csv(at, "vg", "digits.csv", sample_csv("digits", 200, seed=1))
+    assert not at.error, [e.value for e in at.error]
+    assert "200 examples, 64 features, 10 classes" in at.success[0].value
+    trainer = at.session_state["vg.run"].trainers["your network"]
+    assert trainer.dataset.n_features == 64 and trainer.model.blocks[0].linear.in_features == 64
+    assert len(trainer.dataset.y_train) == 140 and trainer.done
+    assert heatmap_z(figure(at, HEATMAP)).shape == (11, 11)
