@@ -631,8 +631,7 @@ def train():
     # that pass draws from the run's generators too (dropout masks, noise), so it is repeated here.
     backward(batches.peek())
     optimizer.zero_grad(set_to_none=True)
-{restart}
-    losses = []
+{restart}    losses = []
     for step in range(1, train_cfg.steps + 1):
         loss = backward(batches.next())
         if train_cfg.grad_clip > 0:
