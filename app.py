@@ -3,8 +3,10 @@
 import streamlit as st
 
 from dlcore.catalog import SECTIONS
+from ui import frame, predict
 
 st.set_page_config(page_title="DL Fundamentals Lab", page_icon="🧠", layout="wide")
+frame.mark()
 
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
 review = st.Page("pages/review.py", title="Review deck", icon="🃏")
@@ -18,6 +20,7 @@ st.session_state["projector_toggle"] = st.session_state["projector"]
 with st.sidebar:
     st.toggle("📽️ Projector mode", key="projector_toggle", help="Larger text and charts, for the back of the room.",
               on_change=lambda: st.session_state.update(projector=st.session_state["projector_toggle"]))
+    predict.sidebar_toggle()
 if st.session_state.get("projector"):
     st.html("<style>html, .stMarkdown p, .stMarkdown li, .stMarkdown td { font-size: 1.25rem; }</style>")
 st.navigation(pages, expanded=True).run()  # every page listed: no "View more" fold

@@ -6,11 +6,12 @@ import streamlit as st
 from dlcore import boundary, stable_hash
 from dlcore.catalog import SECTIONS
 from dlcore.labs import what_is_dl as wd
-from ui import charts, live, upload
+from ui import charts, frame, live, upload
 from ui.controls import Controls, checked
 from ui.page import prose
 from ui.runtime import device, device_label
 
+frame.inside()
 st.title("🧠 DL Fundamentals Lab")
 st.markdown(prose("home")["Idea"])
 

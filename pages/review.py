@@ -4,8 +4,10 @@ interview, and progress you can take with you."""
 import streamlit as st
 
 from dlcore.catalog import all_concepts
+from ui import frame
 from ui.deck import Progress, all_cards, mock_interview
 
+frame.inside()
 st.title("🃏 Review deck")
 st.markdown("Every follow-up question from the pages' interview corners, one card at a time. Say the "
             "answer out loud, then reveal it. Cards you knew come back later, the others soon. Each card "

@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from dlcore.catalog import concept
+from ui import frame
 from ui.controls import Controls
 
 PROSE_DIR = Path(__file__).resolve().parent.parent / "assets" / "pages"
@@ -32,6 +33,7 @@ def prose(page: str) -> dict[str, str]:
 def begin(slug: str) -> Controls:
     """The top of a concept page: its title (from the catalog) and its idea; returns the page's
     URL-bound controls, keyed by the concept's prefix."""
+    frame.inside()
     c = concept(slug)
     header(slug, c.title)
     return Controls(c.prefix)
