@@ -68,7 +68,8 @@ def app_url():
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
-    log = open(ROOT / "test-output" / f"streamlit-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log", "w") if _mkdir() else subprocess.DEVNULL
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one log per xdist worker: none overwrites another
+    log = open(ROOT / "test-output" / f"streamlit-{worker}.log", "w") if _mkdir() else subprocess.DEVNULL
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -39,6 +39,8 @@ MAX_STUDENTS = 60
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+DEMO = "predict=0"  # a teacher's demo link: no question first, every student's page trains at once
+
 @dataclass
 class Visit:
     """What one student's session received."""
@@ -162,7 +164,7 @@ async def leave_early(port: int, page: str, query: str, after: float) -> None:
             pass
 
 
-def abandon(page: str, students: int = 20, after: float = 0.5, watch: float = 10.0, query: str = "",
+def abandon(page: str, students: int = 20, after: float = 0.5, watch: float = 10.0, query: str = DEMO,
             server: Server | None = None) -> dict:
     """``students`` sessions open ``page`` (distinct seeds, so each trains) and leave mid-run;
     then the server's CPU use and thread count are sampled every second for ``watch`` seconds."""
@@ -221,7 +223,7 @@ async def classroom(port: int, page: str, queries: list[str], timeout: float) ->
     return await asyncio.gather(*(visit(port, page, q, timeout) for q in queries))
 
 
-def run(page: str, students: int, seeds: str = "same", query: str = "", timeout: float = 300,
+def run(page: str, students: int, seeds: str = "same", query: str = DEMO, timeout: float = 300,
         server: Server | None = None) -> dict:
     """Open ``students`` sessions of ``page`` at once against ``server`` (or a new one); a summary."""
     if not 1 <= students <= MAX_STUDENTS:
@@ -265,7 +267,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--seeds", choices=("same", "distinct"), default="same",
                         help="same: everyone opens the same link; distinct: seed=1…N, nothing to share")
-    parser.add_argument("--query", default="", help="extra query string, e.g. 'lr=0.1&steps=200'")
+    parser.add_argument("--query", default=DEMO, help=f"the link's query string (default '{DEMO}'), "
+                        "e.g. 'predict=0&lr=0.1&steps=200'")
     parser.add_argument("--timeout", type=float, default=300, help="seconds each session may take")
     parser.add_argument("--abandon", type=float, default=None, metavar="SECONDS",
                         help="every student leaves this many seconds after opening the page; then the server's "

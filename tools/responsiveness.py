@@ -54,10 +54,10 @@ def measure(repeats: int = 3) -> dict[str, list[float]]:
         browser = p.chromium.launch(executable_path=chromium, args=CHROME_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         url = f"http://127.0.0.1:{server.port}"
-        page.goto(f"{url}/activations")  # warm up: imports, Plotly's JS chunk
+        page.goto(f"{url}/activations?predict=0")  # warm up: imports, Plotly's JS chunk
         idle(page)
         for i in range(repeats):
-            page.goto(f"{url}/activations?seed={i + 1}")
+            page.goto(f"{url}/activations?seed={i + 1}&predict=0")
             expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000)
             idle(page)
             slider = page.get_by_role("slider", name="Learning rate")
@@ -73,7 +73,7 @@ def measure(repeats: int = 3) -> dict[str, list[float]]:
             idle(page)
         for i in range(repeats):
             out["dropout: open → finished"].append(timed(
-                page, lambda i=i: page.goto(f"{url}/dropout?seed={100 + i}"),
+                page, lambda i=i: page.goto(f"{url}/dropout?seed={100 + i}&predict=0"),
                 lambda: (expect(page.get_by_text("— finished").first).to_be_visible(timeout=120_000), idle(page))))
         browser.close()
     return out

@@ -12,8 +12,10 @@ and checked against what this run measured when it finishes — never against a 
     live.play(run, draw)
     predict.reveal(guess, run)                                 # ✅ / ❌ with the measured numbers
 
-The toggle (URL ``predict``) is off by default: a plain link opens straight onto a trained run, and a
-teacher's link turns it on with ``predict=1`` (and may pre-set the answer with ``guess=…``).
+It is on by default, for the whole session: a page asks its question before it trains. The sidebar's
+toggle (``sidebar_toggle``, drawn by the frame) turns it off for free exploration on every page; a
+link carries the choice (``predict=0`` / ``predict=1``) and may pre-set the answer (``guess=…``), so a
+teacher's link can open straight onto a trained run or onto a question with the answer filled in.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from ui.controls import Controls
+from ui.controls import Controls, _shown
 from ui.live import LiveRun
 
 UNANSWERED, SKIP = "", "skip"  # the answer control's two values that are not a choice
+ON, LINK = "predict", "_predict.link"  # session state: the mode, and the last link value it was set from
+LABEL = "🔮 Predict before it trains"
 WAITING = "Answer (or skip) to start training."
 CHECKED = ("The verdict is checked against this run's own measurements, not an answer key: change the settings "
            "and the right answer may change.")
@@ -99,9 +103,8 @@ def ask(c: Controls, question: Question | None, choices: Sequence[str] | None = 
     if question is None:
         return Guess(None)
     choices = tuple(choices if choices is not None else question.choices)
-    on = c.toggle("predict", "🔮 Predict before it trains", default=False,
-                  help="The run waits for your answer, then trains; when it finishes, your answer is checked "
-                       "against what it measured.")
+    on = is_on()
+    st.query_params[ON] = st.session_state[LINK] = "1" if on else "0"  # the link carries the mode
     if not on:
         return Guess(question, False, UNANSWERED, choices)
     options = [UNANSWERED, *choices, SKIP]
@@ -111,16 +114,43 @@ def ask(c: Controls, question: Question | None, choices: Sequence[str] | None = 
     with st.container(border=True):
         value = c.select("guess", f"**{question.text}**", options, default=UNANSWERED,
                          format_func=lambda v: {UNANSWERED: "— your prediction —", SKIP: "skip the question"}.get(v, v))
+        st.caption(f"To explore without questions, turn off **{LABEL}** in the sidebar.")
     return Guess(question, True, value, choices)
+
+
+def is_on() -> bool:
+    """Whether this session predicts before training: on unless turned off, in the sidebar or by a link.
+    A link's ``predict`` counts when it is new (a link just opened), not on every rerun, so the toggle
+    is never overruled by the value the page itself wrote into the address bar."""
+    raw = st.query_params.get(ON)
+    if raw is not None and raw != st.session_state.get(LINK):
+        st.session_state[LINK] = raw
+        if raw in ("0", "1", "true", "false"):
+            st.session_state[ON] = raw in ("1", "true")
+        else:
+            st.toast(f"Ignored `{ON}={_shown(raw)}` from the link: use predict=1 or predict=0.")
+    return bool(st.session_state.setdefault(ON, True))
+
+
+def sidebar_toggle() -> None:
+    """The session-wide switch, in the frame's sidebar: kept across pages, like projector mode."""
+    st.session_state["predict_toggle"] = is_on()
+    st.toggle(LABEL, key="predict_toggle",
+              help="On: each page asks what you expect before its network trains, then checks your answer "
+                   "against what the run measured. Off: the pages train at once, for free exploration.",
+              on_change=lambda: st.session_state.update({ON: st.session_state["predict_toggle"]}))
 
 
 def hold(guess: Guess, run: LiveRun) -> None:
     """Keep the run at step 0 while the question waits for an answer; start it, once, when it comes."""
-    started = f"_predict.{run.key}"
+    started, held = f"_predict.{run.key}", f"_predict.held.{run.key}"
     if not guess.on:
+        if st.session_state.pop(held, None) == run.config_hash:  # turned off while it waited: play now
+            run.playing = not run.done
         return
     if guess.waiting:
         st.session_state.pop(started, None)
+        st.session_state[held] = run.config_hash
         if run.step > 0 or run.error:  # trained before the question was asked (or shared): from the start
             run.restart()
         run.playing = False
@@ -128,6 +158,7 @@ def hold(guess: Guess, run: LiveRun) -> None:
         st.info(WAITING, icon="🔮")
     elif st.session_state.get(started) != run.config_hash:  # the answer just arrived: play, exactly once
         st.session_state[started] = run.config_hash
+        st.session_state.pop(held, None)
         run.playing = not run.done
 
 

@@ -10,7 +10,7 @@ import pytest
 from tools import classroom
 from ui.live import MAX_FRAMES
 
-PAGE, QUERY = "dropout", "steps=100"
+PAGE, QUERY = "dropout", "predict=0&steps=100"  # a teacher's demo link
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_the_same_link_opened_together_is_trained_once_and_shows_the_same_number
 
 
 def test_students_who_leave_mid_run_leave_no_thread_spinning(server, alone):
-    result = classroom.abandon(PAGE, students=5, after=0.3, watch=10, query="steps=400", server=server)
+    result = classroom.abandon(PAGE, students=5, after=0.3, watch=10, query="predict=0&steps=400", server=server)
     last = result["samples"][-3:]
     assert all(s["threads"] <= result["threads_before"] + 2 for s in last), result
     assert all(s["cpu_busy"] < 0.2 for s in last), result  # seconds of CPU per second: idle

@@ -1,6 +1,7 @@
-"""AppTest of ``ui.predict``, on a tiny page of its own: the run waits at step 0 for an answer, a right
-and a wrong answer get the verdict the run's measurements give, skip plays without one, the answer
-comes from the link, and a diverged run gets no verdict."""
+"""AppTest of ``ui.predict``, on a tiny page of its own: on by default, the run waits at step 0 for an
+answer, a right and a wrong answer get the verdict the run's measurements give, skip plays without
+one, the answer comes from the link, the sidebar toggle and the link turn it off, and a diverged run
+gets no verdict."""
 
 from streamlit.testing.v1 import AppTest
 
@@ -30,6 +31,8 @@ def tiny_page():
                 self.status = "finished"
             return self.score
 
+    with st.sidebar:
+        predict.sidebar_toggle()
     c = Controls("tiny")
     lead = c.select("lead", "Which one is faster", ["fast", "slow"], default="fast")
     blow = c.toggle("blow", "Blow up", default=False)
@@ -64,12 +67,37 @@ def verdicts(at) -> str:
     return " ".join(f"{el.icon} {el.value}" for el in [*at.success, *at.warning, *at.info])
 
 
-def test_off_by_default_the_run_plays_and_asks_nothing():
+def test_on_by_default_the_run_waits_for_an_answer():
     at = page()
+    assert not at.exception
+    assert run_of(at).step == 0 and not run_of(at).playing
+    assert "Answer (or skip) to start training" in verdicts(at)
+    assert at.query_params["predict"] == "1"  # the link carries the mode
+
+
+def test_a_link_with_predict_0_plays_at_once_and_asks_nothing():
+    at = page(predict="0")
     assert not at.exception
     assert run_of(at).done and run_of(at).step == 12
     assert "tiny.guess" not in at.session_state
     assert "Answer (or skip)" not in verdicts(at)
+
+
+def test_the_sidebar_toggle_turns_it_off_and_the_page_link_follows():
+    at = page()
+    at.toggle(key="predict_toggle").set_value(False).run()
+    assert not at.exception
+    assert run_of(at).done and "Answer (or skip)" not in verdicts(at)
+    assert at.query_params["predict"] == "0"
+    at.selectbox(key="tiny.lead").select("slow").run()  # another rerun: the old link value does not win
+    assert at.toggle(key="predict_toggle").value is False and run_of(at).done
+
+
+def test_a_bad_predict_value_in_a_link_is_ignored_with_a_note():
+    at = page(predict="maybe")
+    assert not at.exception
+    assert any("Ignored `predict=maybe`" in t.value for t in at.toast)
+    assert run_of(at).step == 0  # the default: on
 
 
 def test_with_the_toggle_on_the_run_is_held_at_step_0_until_answered():
@@ -134,9 +162,9 @@ def test_a_diverged_run_gets_no_verdict_but_says_why():
 
 
 def test_turning_the_toggle_on_after_a_trained_run_starts_it_over_at_step_0():
-    at = page()
+    at = page(predict="0")
     assert run_of(at).done
-    at.toggle(key="tiny.predict").set_value(True).run()
+    at.toggle(key="predict_toggle").set_value(True).run()
     assert run_of(at).step == 0 and "Answer (or skip) to start training" in verdicts(at)
 
 

@@ -130,7 +130,7 @@ def test_markdown_in_a_file_is_shown_literally():
 def test_uploading_in_the_browser(page, app_url, screenshot_dir, tmp_path):
     from playwright.sync_api import expect
 
-    from tests.support.browser import idle, open_page
+    from tests.support.browser import idle, no_exception, open_page
 
     open_page(page, f"{app_url}/minibatch?sizes=16,full&steps=100")
     page.get_by_text("Use your own data (a CSV file)").click()
@@ -147,7 +147,7 @@ def test_uploading_in_the_browser(page, app_url, screenshot_dir, tmp_path):
     expect(page.get_by_text(TRAINS_ON_FILE)).to_be_visible()
     expect(page.get_by_text("step 100 / 100")).to_be_visible()
     expect(page.get_by_text("Training on moons.csv")).to_be_visible()  # the group stayed open while it trained
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 3000})
     idle(page)
     page.screenshot(path=str(screenshot_dir / "minibatch_upload.png"), full_page=True)

@@ -6,6 +6,10 @@ expect.set_options(timeout=60_000)  # generous: shared CI machines can be slow
 
 
 def open_page(page: Page, url: str) -> None:
+    """Open ``url`` with predict-then-reveal off unless the link says otherwise (``predict=1``): the
+    pages' runs train at once, and the choice holds for the session's later pages."""
+    if "predict=" not in url:
+        url += ("&" if "?" in url else "?") + "predict=0"
     page.goto(url)
     expect(page.get_by_test_id("stApp")).to_be_visible()
     idle(page)

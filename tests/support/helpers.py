@@ -12,9 +12,13 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def app_at(page: str | None = None, timeout: float = 120) -> AppTest:
-    """The app run once, then switched to ``page`` (a path like "pages/activations.py")."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout).run()
+def app_at(page: str | None = None, timeout: float = 120, predict: bool = False) -> AppTest:
+    """The app run once, then switched to ``page`` (a path like "pages/activations.py"). Predict-then-reveal
+    is off unless ``predict`` (it is on by default for a learner; tests/app/test_predict.py tests that),
+    so the page's runs train at once."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.query_params["predict"] = "1" if predict else "0"
+    at.run()
     assert not at.exception, at.exception
     if page:
         at.switch_page(page).run()
