@@ -140,6 +140,8 @@ async def visit(port: int, page: str, query: str, timeout: float) -> Visit:
                         elif element == "exception":
                             result.error = fwd.delta.new_element.exception.message
                     elif kind == "script_finished":
+                        if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                            continue  # the page asked for a rerun (e.g. through the frame): wait for that one
                         result.finished = time.perf_counter() - start
                         result.ok = not result.error
                         return result
