@@ -17,7 +17,14 @@ def grid(n: int = 60, extent: tuple[float, float] = EXTENT) -> tuple[np.ndarray,
 
 
 def probability_grid(trainer, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """(axis, P(class 1)) where P is (n, n): rows follow y, columns follow x."""
-    axis, points = grid(n)
-    p = trainer.predict_proba(points)[:, 1].numpy().reshape(n, n).astype(np.float32)
-    return axis, p
+    """(axis, P(class 1)) where P is (n, n): rows follow y, columns follow x. Computed once per step
+    of the run (``Stepwise.memo``): every session drawing a shared finished run gets the same arrays."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        axis, points = grid(n)
+        p = trainer.predict_proba(points)[:, 1].numpy().reshape(n, n).astype(np.float32)
+        axis.setflags(write=False)  # shared between sessions: read-only
+        p.setflags(write=False)
+        return axis, p
+
+    return trainer.memo(("probability_grid", n), compute)

@@ -119,6 +119,9 @@ class BatchOrder:
         return batch
 
 
+MEMO_SIZE = 8  # pictures a run keeps per step (Stepwise.memo)
+
+
 class Stepwise(ABC):
     """What a page needs from a run: steps taken on demand, and whether it is over.
 
@@ -142,6 +145,18 @@ class Stepwise(ABC):
     @abstractmethod
     def train_step(self) -> float:
         """One step; returns its loss."""
+
+    def memo(self, key: tuple, compute: Callable[[], object]) -> object:
+        """``compute()``, computed once per step of this run: a picture derived from the network (a
+        decision boundary) is the same until the next step, so a finished run that thirty sessions
+        draw is computed once. Bounded: older entries go when it holds more than ``MEMO_SIZE``."""
+        cache = self.__dict__.setdefault("_memo", {})
+        k = (*key, self.step)
+        if k not in cache:
+            if len(cache) >= MEMO_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[k] = compute()
+        return cache[k]
 
     def advance(self, n: int = 1) -> int:
         """Take up to ``n`` steps; stop early at the end of the run or on divergence.

@@ -339,3 +339,20 @@ def test_inactive_units_read_from_outputs_match_the_pre_activations(name):
     expected = (pre[0] <= 0).all(dim=0).float().mean().item()
     assert 0 < expected < 1
     assert stats.inactive_frac == pytest.approx(expected)
+
+
+def test_a_decision_boundary_is_computed_once_per_step_and_anew_after_a_step():
+    """Thirty sessions drawing one shared finished run get the same arrays; a step later the picture
+    is the new network's, not the cached one."""
+    from dlcore import boundary
+
+    t = small_trainer()
+    t.advance(5)
+    axis, first = boundary.probability_grid(t, n=20)
+    assert boundary.probability_grid(t, n=20)[1] is first  # the same step: computed once
+    assert not first.flags.writeable  # shared between sessions, so nobody may change it in place
+    t.advance(5)
+    _, later = boundary.probability_grid(t, n=20)
+    fresh = t.predict_proba(boundary.grid(20)[1])[:, 1].numpy().reshape(20, 20)
+    np.testing.assert_array_equal(later, fresh)  # the network after the new steps
+    assert not np.array_equal(later, first)
