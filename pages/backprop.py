@@ -11,7 +11,7 @@ from dlcore import stable_hash
 from dlcore.labs import backprop as bp
 from dlcore.labs.backprop import BACKPROP_NET as base
 from dlcore.labs.backprop import BACKPROP_TRAIN as base_train
-from ui import charts, live, page, predict
+from ui import charts, live, page, predict, upload
 from ui.charts import backprop as backprop_charts
 from ui.controls import checked
 
@@ -38,8 +38,13 @@ with cols[3]:
     lr = c.select_slider("lr", "Learning rate (training)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
                          default=base_train.lr)
     steps = c.select_slider("steps", "Training steps", [100, 200, 400, 800], default=base_train.steps)
+own = upload.own_data(c.page, sample="xor", forms=("2d",), parse=bp.parse_two_classes)
+if own is not None:
+    st.info("“Train it” below trains on your file instead of the XOR points (two classes: the network has one "
+            "output); the walk-through keeps its one example x₁, x₂, y.")
+task = "solve XOR" if own is None else "separate the two classes of your file"
 guess = predict.ask(c, predict.Question.how_much(
-    f"Will the tiny network solve XOR by step {steps}, getting at least 90% of the training points right?",
+    f"Will the tiny network {task} by step {steps}, getting at least 90% of the training points right?",
     lambda run: run.trainers["tiny net"].train_accuracy(), name="training points right",
     bins={"no": 0.9, "yes": math.inf}, label="fraction of the training points on the right side", digits=2))
 c.publish()
@@ -47,6 +52,7 @@ c.publish()
 net = checked(lambda: bp.TinyNetConfig(x1=x1, x2=x2, target=target, hidden=hidden, activation=activation,
                                        loss=loss, seed=seed))
 train = checked(lambda: replace(base_train, lr=lr, steps=steps, seed=seed))
+points = checked(lambda: bp.TrainingPoints(upload=own))
 
 # --- Step through forward and backward ----------------------------------------------------------
 st.subheader("Step through the forward and the backward pass")
@@ -94,11 +100,17 @@ with st.expander("The graph autograd recorded (walk `loss.grad_fn.next_functions
     st.code("\n".join("    " * depth + label for depth, label in bp.autograd_graph(net)), language=None)
 
 # --- Train it -----------------------------------------------------------------------------------
-st.subheader("Train it: gradient descent on XOR")
+st.subheader("Train it: gradient descent on XOR" if own is None else "Train it: gradient descent on your data")
+learns = f"learns XOR from {bp.TRAIN_DATA.n_samples} noisy points"
+if own is not None:
+    split = points.dataset()
+    learns = (f"learns your two classes from {len(split.y_train):,} of your file's points (the other "
+              f"{len(split.y_val):,} held out), standardised to span [−1, 1] on each axis")
 st.caption(f"The same network (seed {seed}, {hidden} hidden {ACTIVATION_LABELS[activation]} units, "
-           f"{LOSS_LABELS[loss]}) learns XOR from {bp.TRAIN_DATA.n_samples} noisy points: every step the scalar "
-           f"engine backpropagates the mean loss of the batch and takes θ ← θ − {lr:g}·∂L/∂θ.")
-run = live.session("bp.run", stable_hash(net, train), lambda: {"tiny net": bp.ScalarTrainer(net, train)})
+           f"{LOSS_LABELS[loss]}) {learns}: every step the scalar engine backpropagates the mean loss of the batch "
+           f"and takes θ ← θ − {lr:g}·∂L/∂θ.")
+run = live.session("bp.run", stable_hash(net, train, points),
+                   lambda: {"tiny net": bp.ScalarTrainer(net, train, points)})
 predict.hold(guess, run)
 
 

@@ -37,6 +37,7 @@ from .. import data as data_mod
 from ..checks import check, check_choice, check_range
 from ..config import DataConfig, TrainConfig
 from ..trainer import DIVERGENCE_FACTOR, BatchOrder, Stepwise
+from ..upload import UploadedData, parse_csv
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("mse", "bce")
@@ -446,23 +447,66 @@ def walkthrough(cfg: TinyNetConfig) -> Walkthrough:
 
 
 # ---------------------------------------------------------------------------------- training
+ARRAY_ACTIVATIONS = {"sigmoid": lambda z: 0.5 * (1.0 + np.tanh(z / 2)), "tanh": np.tanh,  # σ(z) = ½(1 + tanh(z/2))
+                     "relu": lambda z: np.maximum(z, 0.0)}
 TRAIN_DATA = DataConfig(name="xor", n_samples=40, noise=0.1, val_fraction=0.25)
+
+
+def two_classes_only(data: UploadedData) -> UploadedData:
+    """``data``, if its labels name exactly two classes: the tiny network has one output (o, or
+    σ(o)), a score for class 1 against class 0. Else a ``ValueError`` with a sentence."""
+    if data.n_classes != 2:
+        labels = ", ".join(f"{c:g}" for c in data.classes)
+        raise ValueError(f"its labels name {data.n_classes} classes ({labels}); the tiny network has one output, "
+                         "so it separates exactly two classes: keep the examples of two of them")
+    return data
+
+
+def parse_two_classes(raw: bytes | str, form: str = "2d", filename: str = "") -> UploadedData:
+    """``dlcore.upload.parse_csv`` for the tiny network: points of the plane (x1,x2,label) of
+    exactly two classes. Every problem is a ``ValueError`` with a sentence."""
+    check(form == "2d", f"the tiny network takes points of the plane (x1,x2,label); got the {form!r} form")
+    return two_classes_only(parse_csv(raw, form, filename))
+
+
+@dataclass(frozen=True)
+class TrainingPoints:
+    """What the tiny network trains on: the noisy XOR points, or a learner's file."""
+
+    data: DataConfig = TRAIN_DATA  # the built-in set, and the split (validation share, seed) of an upload
+    upload: UploadedData | None = None  # a 2-D file of two classes (dlcore.upload); None: the built-in set
+
+    def __post_init__(self) -> None:
+        if self.upload is not None:
+            check(self.upload.form == "2d" and self.upload.n_features == 2,
+                  "the tiny network takes points of the plane (x1,x2,label)")
+            two_classes_only(self.upload)
+
+    @property
+    def name(self) -> str:
+        return "its XOR points" if self.upload is None else "the points of an uploaded file"
+
+    def dataset(self) -> data_mod.Dataset:
+        """The built-in set, or the upload split as ``data`` asks and standardised as the built-in
+        sets are (``UploadedData.to_dataset``: its training points span [-1, 1] on each axis)."""
+        return data_mod.load(self.data) if self.upload is None else self.upload.to_dataset(self.data)
 
 
 class ScalarTrainer(Stepwise):
     """Gradient descent on the tiny network with the scalar engine: θ ← θ − η·∂L/∂θ, where L
-    is the mean loss over a mini-batch of XOR points (the whole training set when
-    ``batch_size`` ≥ its size). Same step-wise interface as ``dlcore.Trainer`` (``advance``,
-    ``done``, ``status``, ``message``), so ``ui.live`` can stream it; every step is recorded.
+    is the mean loss over a mini-batch of the training points (XOR, or a learner's two-class
+    file: ``points``; the whole training set when ``batch_size`` ≥ its size). Same step-wise
+    interface as ``dlcore.Trainer`` (``advance``, ``done``, ``status``, ``message``), so ``ui.live``
+    can stream it; every step is recorded.
 
     A run that blows up (NaN/Inf, or a loss 100× its starting value) stops with
     ``status == "diverged"`` and a message, never an exception."""
 
-    def __init__(self, net: TinyNetConfig, train: TrainConfig, data: DataConfig = TRAIN_DATA):
+    def __init__(self, net: TinyNetConfig, train: TrainConfig, points: TrainingPoints = TrainingPoints()):
         check(train.optimizer == "sgd", f"the tiny network trains with plain gradient descent (sgd); "
                                          f"got {train.optimizer!r}")
-        self.net_cfg, self.train_cfg, self.data_cfg = net, train, data
-        ds = data_mod.load(data)
+        self.net_cfg, self.train_cfg, self.points, self.data_cfg = net, train, points, points.data
+        self.dataset = ds = points.dataset()
         self.x = ds.x_train.double().tolist()  # (n, 2)
         self.y = ds.y_train.double().tolist()  # (n,) labels 0/1 as targets
         self.names = param_names(net.hidden)
@@ -510,7 +554,8 @@ class ScalarTrainer(Stepwise):
         net, train = self.net_cfg, self.train_cfg
         return SCALAR_SCRIPT.format(
             title="".join(ch for ch in title if ch.isprintable() and ch not in "{}\\\"'"), names=ascii_names,
-            x=self.x, y=self.y, lr=train.lr, steps=train.steps, batch_size=train.batch_size, seed=train.seed,
+            data=self.points.name, x=self.x, y=self.y, lr=train.lr, steps=train.steps, batch_size=train.batch_size,
+            seed=train.seed,
             net_seed=net.seed, hidden=net.hidden, activation=net.activation, loss=net.loss,
             activation_code=ACTIVATION_CODE[net.activation])
 
@@ -521,14 +566,17 @@ class ScalarTrainer(Stepwise):
                 for i, (loss, grads, values) in enumerate(zip(self.losses, self.grads, self.values[1:]))]
 
     def train_accuracy(self) -> float:
-        """Share of training points classified right: o > 0 (MSE: o > ½) means class 1."""
+        """Share of training points classified right: o > 0 (MSE: o > ½) means class 1.
+
+        The same forward pass as the scalar engine's, written with arrays (float64): it measures,
+        it teaches nothing, and an uploaded file may hold thousands of points."""
         threshold = 0.5 if self.net_cfg.loss == "mse" else 0.0
-        p = _param_values(self.params, self.net_cfg.hidden)
-        right = 0
-        for (x1, x2), y in zip(self.x, self.y):
-            _, nodes = _build_example(p, x1, x2, y, self.net_cfg, xs_named=False)
-            right += (nodes[-2].data > threshold) == (y == 1.0)
-        return right / len(self.y)
+        x, y, p = np.array(self.x).reshape(-1, 2), np.array(self.y), self.params  # (n, 2), (n,)
+        o = np.full(len(y), p["c"])  # (n,)
+        for j in range(1, self.net_cfg.hidden + 1):
+            z = p[f"w{sub(j)}{sub(1)}"] * x[:, 0] + p[f"w{sub(j)}{sub(2)}"] * x[:, 1] + p[f"b{sub(j)}"]  # (n,)
+            o = o + p[f"v{sub(j)}"] * ARRAY_ACTIVATIONS[self.net_cfg.activation](z)
+        return float(np.mean((o > threshold) == (y == 1.0)))
 
     def series(self) -> dict[str, np.ndarray]:
         """steps 1…n (n,), loss (n,), grads (n, n_params) of each step; value_steps 0…n (n + 1,)
@@ -545,7 +593,7 @@ class ScalarTrainer(Stepwise):
 SCALAR_SCRIPT = '''"""{title}
 
 Exported from DL Fundamentals Lab: the tiny network of the Backpropagation page ({hidden} hidden
-{activation} units, {loss} loss) trained by plain gradient descent on its XOR points — here with
+{activation} units, {loss} loss) trained by plain gradient descent on {data} — here with
 PyTorch's autograd in float64, where the page uses its own scalar engine (the chain rule node by
 node). Same initial parameters, same mini-batches: the same losses, to float64 rounding.
 """
@@ -556,8 +604,8 @@ import torch.nn.functional as F
 torch.set_num_threads(1)
 
 NAMES = {names!r}  # w_ji (hidden unit j, input i), b_j, then the output layer's v_j and c
-X = torch.tensor({x!r}, dtype=torch.float64)  # (n, 2) the training points
-Y = torch.tensor({y!r}, dtype=torch.float64)  # (n,) their labels, 0 or 1, as targets
+X = torch.tensor({x!r}, dtype=torch.float64)  # (n, 2) the training points, as the app trained on them
+Y = torch.tensor({y!r}, dtype=torch.float64)  # (n,) their classes, 0 or 1, as targets
 LR, STEPS, BATCH_SIZE, SEED = {lr!r}, {steps!r}, {batch_size!r}, {seed!r}
 
 

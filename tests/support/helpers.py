@@ -135,3 +135,48 @@ def trains_on_uploads(at: AppTest, prefix: str, labels: bool = True):
     assert again.config_hash == first.config_hash
     assert dict(at.query_params) == link  # the link does not carry the file
     return again
+
+
+def trains_on_uploaded_points(at: AppTest, prefix: str, trained_on, expected, curve, info: str = "on your file"):
+    """``trains_on_uploads`` for a page whose run is one of its own (backprop's scalar engine, a GAN),
+    with neither a ``Dataset`` nor a recorder: the page's own functions say what to compare.
+
+    Args:
+        trained_on: the run -> the points it trained on, an array.
+        expected: the file's ``UploadedData`` -> the points the run must train on (the file's,
+            split and standardised as the page says), an array equal to ``trained_on``'s.
+        curve: the run -> its losses, to tell two runs apart.
+        info: a phrase of the page's notice that the run trains on the file.
+
+    Returns the run trained on the first good file (120 moons points), for the page's own checks.
+    """
+    from dlcore.upload import parse_csv, sample_csv
+
+    link, builtin = dict(at.query_params), at.session_state[f"{prefix}.run"]
+    upload_csv(at, prefix, "mine.csv", MALFORMED_CSV)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("This file can't be used: line 1 has 1 column"), errors
+    assert "Traceback" not in errors[0] and not at.success
+    assert at.session_state[f"{prefix}.run"].config_hash == builtin.config_hash
+
+    def trained(name: str, content: str):
+        upload_csv(at, prefix, name, content)
+        assert not at.error, [e.value for e in at.error]
+        assert "120 examples, 2 features, 2 classes" in at.success[0].value
+        assert any(info in i.value for i in at.info), [i.value for i in at.info]
+        run = at.session_state[f"{prefix}.run"]
+        assert run.done and not run.error, run.error
+        mine, theirs = np.asarray(trained_on(run)), np.asarray(expected(parse_csv(content, "2d")))
+        assert mine.shape == theirs.shape and np.array_equal(mine, theirs), f"{name}: trained on other points"
+        return run
+
+    first_csv = sample_csv("moons", 120, seed=3)
+    first = trained("mine.csv", first_csv)
+    assert first.config_hash != builtin.config_hash
+    other = trained("other.csv", sample_csv("moons", 120, seed=4))
+    assert other.config_hash != first.config_hash
+    assert list(curve(first)) != list(curve(other))
+    again = trained("a copy of mine.csv", first_csv)
+    assert again.config_hash == first.config_hash
+    assert dict(at.query_params) == link  # the link does not carry the file
+    return again

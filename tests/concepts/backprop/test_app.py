@@ -1,8 +1,11 @@
 """AppTest: the Backpropagation page with its defaults, and widgets that change what is drawn."""
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
-from tests.support.helpers import app_at, figure
+from tests.support.helpers import app_at, figure, linked_at, predicted_at, trains_on_uploaded_points, upload_csv
 
 PAGE = "pages/backprop.py"
 
@@ -102,3 +105,53 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_r
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
     at = predicted(guess="no" if measured_right == "yes" else "yes")
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- Your own data ----------------------------------------------------------------------------------
+THREE_CLASSES = "x1,x2,label\n" + "\n".join(f"{i % 7},{i % 5},{i % 3}" for i in range(30)) + "\n"
+
+
+def test_an_uploaded_file_trains_the_tiny_network_on_its_points_and_the_walk_through_stays():
+    from dlcore.labs import backprop as bp
+
+    at = linked_at(PAGE, {"steps": "100"})
+    graph = figure(at, "Computational graph — step 0 of 23")
+    run = trains_on_uploaded_points(
+        at, "bp", trained_on=lambda run: np.array(run.trainers["tiny net"].x),
+        # the file's training split (75 %, as the XOR set's), standardised to span [-1, 1] on each axis
+        expected=lambda data: data.to_dataset(bp.TRAIN_DATA).x_train.double().numpy(),
+        curve=lambda run: run.trainers["tiny net"].losses, info="trains on your file")
+    trainer = run.trainers["tiny net"]
+    assert len(trainer.x) == len(trainer.y) == 90 and sorted(set(trainer.y)) == [0.0, 1.0]  # 120 − 30 held out
+    assert np.abs(np.array(trainer.x)).max() == 1.0
+    assert any("from 90 of your file's points" in c.value for c in at.caption)
+    assert "Train it: gradient descent on your data" in [h.value for h in at.subheader]
+    assert figure(at, "Computational graph — step 0 of 23") == graph  # the one example x₁, x₂, y
+
+
+def test_a_file_of_three_classes_is_refused_with_one_sentence():
+    at = linked_at(PAGE, {"steps": "100"})
+    builtin = at.session_state["bp.run"].config_hash
+    upload_csv(at, "bp", "three.csv", THREE_CLASSES)
+    errors = [e.value for e in at.error]
+    assert errors == ["This file can't be used: its labels name 3 classes (0, 1, 2); the tiny network has one "
+                      "output, so it separates exactly two classes: keep the examples of two of them."]
+    assert not at.success and at.session_state["bp.run"].config_hash == builtin
+
+
+def test_predict_holds_the_run_on_an_upload_then_checks_the_answer_against_it():
+    from dlcore.labs import backprop as bp
+    from dlcore.upload import sample_csv
+
+    content = sample_csv("circle", 120, seed=1)
+    mine = bp.ScalarTrainer(bp.BACKPROP_NET, replace(bp.BACKPROP_TRAIN, steps=100),
+                            bp.TrainingPoints(upload=bp.parse_two_classes(content))).run()
+    right = "yes" if mine.train_accuracy() >= 0.9 else "no"
+    at = upload_csv(predicted_at(PAGE, {"predict": "1", "steps": "100"}), "bp", "circle.csv", content)
+    assert any("separate the two classes of your file" in s.label for s in at.selectbox)
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["bp.run"].step == 0
+    at.selectbox(key="bp.guess").select(right).run()
+    assert not at.exception and at.session_state["bp.run"].done
+    assert at.session_state["bp.run"].trainers["tiny net"].losses == mine.losses  # the run on the file
+    assert [s.icon for s in at.success if s.icon] == ["✅"], [s.value for s in at.success]

@@ -1,6 +1,7 @@
 """Unit tests of dlcore.backprop: the scalar engine against formulas and autograd, configs, trainer."""
 
 import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -104,3 +105,27 @@ def test_autograd_graph_lists_every_parameter_as_a_leaf():
     assert rows[0] == (0, "BinaryCrossEntropyWithLogitsBackward0")
     leaves = {label.split("(")[1].rstrip(")") for _, label in rows if label.startswith("AccumulateGrad")}
     assert leaves == set(bp.param_names(2))
+
+
+# --- Your own data ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("activation, loss", [("sigmoid", "mse"), ("tanh", "bce"), ("relu", "mse"), ("relu", "bce")])
+def test_training_accuracy_with_arrays_counts_what_the_scalar_engine_counts(activation, loss):
+    net = bp.TinyNetConfig(hidden=3, activation=activation, loss=loss, seed=1)
+    t = bp.ScalarTrainer(net, replace(bp.BACKPROP_TRAIN, steps=40)).run()
+    p, threshold = bp._param_values(t.params, net.hidden), 0.5 if loss == "mse" else 0.0
+    outputs = [bp._build_example(p, x1, x2, y, net, xs_named=False)[1][-2].data for (x1, x2), y in zip(t.x, t.y)]
+    right = sum((o > threshold) == (y == 1.0) for o, y in zip(outputs, t.y))
+    assert 0 < right < len(t.y)  # a run with points on both sides: the count is not trivially all or none
+    assert t.train_accuracy() == right / len(t.y)
+
+
+def test_files_of_more_than_two_classes_are_refused_for_the_one_output_network():
+    from dlcore.upload import parse_csv
+
+    three = "x1,x2,label\n" + "\n".join(f"{i % 7},{i % 5},{i % 3}" for i in range(30))
+    with pytest.raises(ValueError, match=r"^its labels name 3 classes \(0, 1, 2\); the tiny network has one output"):
+        bp.parse_two_classes(three)
+    with pytest.raises(ValueError, match="separates exactly two classes"):
+        bp.TrainingPoints(upload=parse_csv(three, "2d"))  # the config refuses it too, whoever parsed it
+    two = bp.parse_two_classes(re.sub(r",2$", ",1", three, flags=re.M))
+    assert two.n_classes == 2 and bp.TrainingPoints(upload=two).dataset().y_train.unique().tolist() == [0, 1]
