@@ -10,7 +10,7 @@ import torch
 from dlcore import stable_hash
 from dlcore.labs import gan as lab
 from dlcore.models.gan import LATENT_SIZES, WIDTHS, GANConfig
-from ui import charts, live, page, predict
+from ui import charts, live, page, predict, upload
 from ui.charts import gan as gc
 from ui.controls import checked
 
@@ -54,14 +54,23 @@ with cols[0]:
                          disabled=loss != "wasserstein_gp")
 with cols[1]:
     seed = c.number("seed", "Seed", 0, 9999, default=0)
-MODE_BINS = {"0 to 2": 2.5, "3 to 5": 5.5, "6 to 8": math.inf}
+own = upload.own_data(c.page, sample="moons", forms=("2d",))
+if own is not None:
+    st.info(f"The GAN trains on your file instead of the 8 blobs (the Data control is theirs): G must learn to "
+            f"produce its {own.n_points:,} points, standardised like the built-in sets and scaled to fill the same "
+            f"square. The labels are not trained on: your {own.n_classes} classes only play the modes whose "
+            "coverage is measured.")
+    modes, bins = f"{own.n_classes} classes of your file", {f"fewer than {own.n_classes}": own.n_classes - 0.5,
+                                                          f"all {own.n_classes}": math.inf}
+else:
+    modes, bins = "8 modes", {"0 to 2": 2.5, "3 to 5": 5.5, "6 to 8": math.inf}
 guess = predict.ask(c, predict.Question.how_much(
-    "With these settings, how many of the 8 modes will the generator cover at the last step?",
-    lambda run: run.trainers["GAN"].records[-1].modes_covered, bins=MODE_BINS, name="modes covered",
+    f"With these settings, how many of the {modes} will the generator cover at the last step?",
+    lambda run: run.trainers["GAN"].records[-1].modes_covered, bins=bins, name="modes covered",
     evidence=lambda run: {"share of good points": run.trainers["GAN"].records[-1].good_share}))
 c.publish()
 
-mix = checked(lambda: lab.MixtureConfig(shape=shape))
+mix = checked(lambda: lab.MixtureConfig(shape=shape) if own is None else lab.uploaded_points(own))
 gan = checked(lambda: GANConfig(latent=latent, width=width))
 train = checked(lambda: lab.GANTrainConfig(loss=loss, lr_g=lr_g, lr_d=lr_d, d_steps=k, steps=steps,
                                            gp_weight=gp, seed=seed))
@@ -79,7 +88,7 @@ def draw(run: live.LiveRun) -> None:
     t, f = run.trainers["GAN"], run.frame
     s, last = t.series(), t.records[-1]
     m = st.columns(4)
-    m[0].metric("modes covered", f"{last.modes_covered} / {mix.modes}")
+    m[0].metric("modes covered" if own is None else "classes covered", f"{last.modes_covered} / {mix.modes}")
     m[1].metric("good points", f"{last.good_share:.0%}")
     what = "D(x)" if loss != "wasserstein_gp" else "f(x)"
     m[2].metric(f"mean {what} on real points", f"{last.d_real:.2f}")
@@ -89,7 +98,8 @@ def draw(run: live.LiveRun) -> None:
         title = f"Step {t.step}: D's map, the points, G's arrows"
         charts.show(gc.gan_lab_view(t.view(), title), f"gan.view.{f}")
     with right:
-        charts.show(gc.coverage_chart(s, mix.modes), f"gan.coverage.{f}")
+        note = None if own is None else f"of your {mix.modes} classes; good = within {mix.tolerance:.2g} of real points"
+        charts.show(gc.coverage_chart(s, mix.modes, note), f"gan.coverage.{f}")
         charts.show(gc.mode_bars(last), f"gan.modes.{f}")
     charts.show(gc.loss_chart(s, loss), f"gan.losses.{f}")
 

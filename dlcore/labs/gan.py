@@ -26,22 +26,31 @@ Mode collapse, measured as in the unrolled-GAN and VEEGAN papers (Metz et al., 2
 Srivastava et al., 2017): a generated point is *good* when it lies within 3 standard deviations of
 its nearest mode's centre; a mode is *covered* when at least ``COVERED_SHARE`` of the generated
 points are good points near it. Both are measured on a fixed set of ``N_EVAL`` noise vectors.
+
+Your own data (``UploadedPoints``): a learner's file of points is the real distribution instead —
+its points drawn uniformly, with replacement. The file's classes play the modes for the coverage
+measurement (a good point lies within 3 typical gaps between neighbouring points of a real point;
+its mode is that point's class); training never sees them.
 """
 
 from __future__ import annotations
 
+import base64
 import math
+import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_choice, check_range
+from ..checks import check, check_choice, check_range
 from ..export import Recipe, stepwise_script
 from ..models.gan import Discriminator, GANConfig, build_gan
 from ..recorder import grad_norm_per_layer
 from ..trainer import Stepwise
+from ..upload import MAX_CLASSES, UploadedData, standardise
 
 LOSSES = ("minimax", "non_saturating", "wasserstein_gp")
 LOSS_LABELS = {"minimax": "original minimax", "non_saturating": "non-saturating",
@@ -49,6 +58,7 @@ LOSS_LABELS = {"minimax": "original minimax", "non_saturating": "non-saturating"
 SHAPES = ("ring", "grid")
 N_EVAL = 1000  # fixed noise vectors on which coverage is measured
 N_SHOWN = 500  # of them, the generated points kept at every record (the charts' samples)
+MAX_ANCHORS = 2000  # an upload's coverage is measured against at most this many of its points
 COVERED_SHARE = 0.02  # a mode is covered when ≥ 2 % of the generated points are good points near it
 GOOD_STDS = 3.0  # a good point lies within this many standard deviations of a mode's centre
 DIVERGED_RADIUS = 1e3  # generated points farther than this from the origin: the run blew up
@@ -87,10 +97,121 @@ class MixtureConfig:
         mode = torch.randint(0, self.modes, (n,), generator=generator)  # (n,)
         return self.centers()[mode] + self.std * torch.randn(n, 2, generator=generator)
 
+    def shown(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """The real points the charts show, (n, 2): a sample."""
+        return self.sample(n, generator)
+
+    def anchors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """What coverage is measured against: the modes' centres (modes, 2) and their modes (modes,)."""
+        return self.centers(), torch.arange(self.modes)
+
+    @property
+    def tolerance(self) -> float:
+        """A generated point this close to its nearest anchor is a good point: 3σ of a blob."""
+        return GOOD_STDS * self.std
+
+    @property
+    def reach(self) -> float:
+        """How far from the origin the data reach."""
+        return float(self.centers().norm(dim=1).max()) + 3 * self.std
+
     @property
     def extent(self) -> float:
         """Half the side of the square the charts show: the data with a margin."""
         return 1.5 * self.radius
+
+
+@dataclass(frozen=True)
+class UploadedPoints:
+    """A learner's points of the plane as the real distribution, drawn uniformly with replacement.
+
+    Made by ``uploaded_points(upload)``, which standardises them as the built-in 2-D sets are. The
+    points (float32, then their classes as uint8) are held as zlib-compressed base64 text, so the
+    config stays a frozen value whose ``repr`` rebuilds it: the run's hash covers exactly the points
+    G must learn, and an exported script carries them. The classes only name the modes whose
+    coverage is measured (``anchors``); training never sees them.
+    """
+
+    n: int  # number of points
+    modes: int  # the file's classes: the "modes" of the coverage measurement
+    radius: float  # the points span [-radius, radius] on each axis
+    data: str  # points (n, 2) float32 then classes (n,) uint8, zlib + base64
+
+    def __post_init__(self) -> None:
+        check_range("number of points", self.n, 1, 1_000_000)
+        check_range("number of classes", self.modes, 1, 255)
+        check_range("radius", self.radius, 0.1, 100.0)
+        check(len(self.data) > 0, "uploaded points need their data")
+
+    @cached_property
+    def _arrays(self) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = zlib.decompress(base64.b64decode(self.data))
+        points = np.frombuffer(raw[: self.n * 8], dtype="<f4").reshape(self.n, 2).copy()  # (n, 2)
+        labels = np.frombuffer(raw[self.n * 8 :], dtype=np.uint8).astype(np.int64)  # (n,)
+        return torch.from_numpy(points), torch.from_numpy(labels)
+
+    @property
+    def points(self) -> torch.Tensor:
+        """Every point, (n, 2) float32."""
+        return self._arrays[0]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """Every point's class, (n,) int64."""
+        return self._arrays[1]
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` of the points (n, 2), each drawn uniformly, with replacement."""
+        return self.points[torch.randint(0, self.n, (n,), generator=generator)]
+
+    def shown(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """The real points the charts show, (min(n, self.n), 2): all of them, or ``n`` without repeats."""
+        return self.points[torch.randperm(self.n, generator=generator)[:n]]
+
+    @cached_property
+    def _anchor_index(self) -> torch.Tensor:
+        """The points coverage is measured against: all, or a seeded ``MAX_ANCHORS`` of them."""
+        if self.n <= MAX_ANCHORS:
+            return torch.arange(self.n)
+        return torch.randperm(self.n, generator=torch.Generator().manual_seed(0))[:MAX_ANCHORS].sort().values
+
+    def anchors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """What coverage is measured against: real points (m, 2) and their classes (m,)."""
+        return self.points[self._anchor_index], self.labels[self._anchor_index]
+
+    @cached_property
+    def tolerance(self) -> float:
+        """A generated point this close to a real point is a good point: ``GOOD_STDS`` times the
+        typical gap between neighbouring points (the median distance from an anchor to its nearest
+        other anchor; at least 1 % of the radius, for files with repeated points)."""
+        anchors = self.anchors()[0]
+        if len(anchors) < 2:
+            return GOOD_STDS * 0.01 * self.radius
+        gaps = torch.cdist(anchors, anchors).fill_diagonal_(math.inf).min(dim=1).values  # (m,)
+        return GOOD_STDS * max(float(gaps.median()), 0.01 * self.radius)
+
+    @property
+    def reach(self) -> float:
+        """How far from the origin the data reach."""
+        return float(self.points.norm(dim=1).max())
+
+    @property
+    def extent(self) -> float:
+        """Half the side of the square the charts show: the data with a margin."""
+        return 1.5 * self.radius
+
+
+def uploaded_points(upload: UploadedData, radius: float = MixtureConfig.radius) -> UploadedPoints:
+    """A 2-D upload (``dlcore.upload``) as the real distribution: every point, standardised as the
+    built-in 2-D sets are (each axis spans [-1, 1], ``dlcore.upload.standardise``), then scaled by
+    ``radius`` to fill the square the eight blobs fill (their ring's radius: 2). There is no
+    validation split: a GAN has nothing to validate against. The labels become the modes."""
+    check(upload.form == "2d" and upload.n_features == 2, "a GAN here learns points of the plane (x1,x2,label)")
+    check(upload.n_classes <= MAX_CLASSES, f"at most {MAX_CLASSES} classes can name the modes")
+    x = standardise(upload.x, np.arange(upload.n_points), "2d") * radius  # (n, 2)
+    raw = x.astype("<f4").tobytes() + upload.y.astype(np.uint8).tobytes()
+    return UploadedPoints(upload.n_points, upload.n_classes, float(radius),
+                          base64.b64encode(zlib.compress(raw, 9)).decode("ascii"))
 
 
 # ------------------------------------------------------------------------- how GANs train
@@ -169,13 +290,16 @@ class Coverage:
     per_mode: tuple[float, ...]  # share of all points that are good points near each mode
 
 
-def coverage(points: torch.Tensor, mix: MixtureConfig) -> Coverage:
-    """Modes covered and the share of good points among ``points`` (n, 2)."""
+def coverage(points: torch.Tensor, mix: MixtureConfig | UploadedPoints) -> Coverage:
+    """Modes covered and the share of good points among ``points`` (n, 2): a point is good within
+    ``mix.tolerance`` of its nearest anchor (a blob's centre, or a real point of an upload), and
+    belongs to that anchor's mode."""
     points = points.detach().float().cpu()
-    dist = torch.cdist(points, mix.centers())  # (n, modes)
+    anchors, anchor_modes = mix.anchors()  # (m, 2), (m,)
+    dist = torch.cdist(points, anchors)  # (n, m)
     nearest_dist, nearest = dist.min(dim=1)  # (n,), (n,)
-    good = nearest_dist < GOOD_STDS * mix.std  # (n,) NaN distances count as bad
-    counts = torch.bincount(nearest[good], minlength=mix.modes).float() / max(len(points), 1)  # (modes,)
+    good = nearest_dist < mix.tolerance  # (n,) NaN distances count as bad
+    counts = torch.bincount(anchor_modes[nearest[good]], minlength=mix.modes).float() / max(len(points), 1)
     return Coverage(int((counts >= COVERED_SHARE).sum()), float(good.float().mean()), tuple(counts.tolist()))
 
 
@@ -214,7 +338,7 @@ class GANTrainer(Stepwise):
     All randomness (weights, real batches, noise, penalty mixing) comes from the run's seed.
     """
 
-    def __init__(self, mix: MixtureConfig | None = None, gan: GANConfig | None = None,
+    def __init__(self, mix: MixtureConfig | UploadedPoints | None = None, gan: GANConfig | None = None,
                  train: GANTrainConfig | None = None):
         mix, gan, train = mix or MixtureConfig(), gan or GANConfig(), train or GANTrainConfig()
         self.mix, self.gan_cfg, self.train_cfg = mix, gan, train
@@ -225,7 +349,7 @@ class GANTrainer(Stepwise):
         self.generator = torch.Generator().manual_seed(train.seed + 1)  # batches, noise, ε
         eval_gen = torch.Generator().manual_seed(train.seed + 2)
         self.z_eval = torch.randn(N_EVAL, gan.latent, generator=eval_gen)  # (N_EVAL, latent)
-        self.real_shown = mix.sample(N_SHOWN, eval_gen)  # (N_SHOWN, 2)
+        self.real_shown = mix.shown(N_SHOWN, eval_gen)  # (N_SHOWN, 2), or fewer: every point of a small upload
         self.step, self.status, self.message = 0, "ready", ""
         self.d_losses: list[float] = []  # D's (critic's) loss, last D update of each step
         self.g_losses: list[float] = []  # G's loss of each step
@@ -291,9 +415,8 @@ class GANTrainer(Stepwise):
         if not (math.isfinite(d_loss) and math.isfinite(g_loss)):
             self._diverge(f"a loss became {d_loss if not math.isfinite(d_loss) else g_loss}")
         elif not reach <= DIVERGED_RADIUS:
-            data_reach = float(self.mix.centers().norm(dim=1).max()) + 3 * self.mix.std
             self._diverge(f"the generated points flew off to {reach:.3g} (the data lie within "
-                          f"{data_reach:.3g} of the origin)")
+                          f"{self.mix.reach:.3g} of the origin)")
         elif self.step >= self.train_cfg.steps:
             self.status = "finished"
         if self.diverged:

@@ -52,8 +52,9 @@ def gan_lab_view(view: GANView, title: str, arrow_length: float = 0.4) -> go.Fig
     return _legend_below(style(fig, title, height=600), y=-0.08)
 
 
-def coverage_chart(series: dict, modes: int) -> go.Figure:
-    """Modes covered (left axis) and the share of good points (right axis) over training."""
+def coverage_chart(series: dict, modes: int, note: str | None = None) -> go.Figure:
+    """Modes covered (left axis) and the share of good points (right axis) over training; ``note``
+    (the subtitle) says what a mode and a good point are, the blobs' by default."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     steps = series["record_steps"]
     fig.add_scatter(x=steps, y=series["modes_covered"], name="modes covered", mode="lines+markers",
@@ -65,7 +66,8 @@ def coverage_chart(series: dict, modes: int) -> go.Figure:
                      secondary_y=False)
     fig.update_yaxes(title="good share", range=[0, 1.02], showgrid=False, tickmode="linear", tick0=0, dtick=0.25,
                      tickformat=".0%", secondary_y=True)
-    fig = style(fig, f"Mode collapse, measured<br><sub>of {modes} modes; good = within 3σ of a mode</sub>",
+    note = note or f"of {modes} modes; good = within 3σ of a mode"
+    fig = style(fig, f"Mode collapse, measured<br><sub>{note}</sub>",
                 height=330)
     fig.update_layout(margin=dict(t=80, r=70))
     return _legend_below(fig, y=-0.3)

@@ -1,10 +1,20 @@
 """AppTest of the GAN page: the default run draws GAN Lab's view and the measurements; presets,
 the loss and the link change what is trained; a huge learning rate is shown as divergence."""
 
+import numpy as np
 import pytest
 
 from dlcore.models.gan import GANConfig
-from tests.support.helpers import app_at, figure, predicted_at, values
+from tests.support.helpers import (
+    MALFORMED_CSV,
+    app_at,
+    figure,
+    linked_at,
+    predicted_at,
+    trains_on_uploaded_points,
+    upload_csv,
+    values,
+)
 
 PAGE = "pages/gan.py"
 VIEW, COVERAGE, MODES, LOSSES, TRICK = ("D's map", "Mode collapse, measured", "Points per mode",
@@ -116,3 +126,69 @@ def test_predict_holds_the_gan_at_step_0_then_a_right_answer_is_right(measured_b
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_bin):
     at = predicted(guess=next(b for b in ("0 to 2", "3 to 5", "6 to 8") if b != measured_bin))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- Your own data ----------------------------------------------------------------------------------
+def fills_the_blobs_square(data) -> np.ndarray:
+    """The file's points as the GAN must learn them, worked out here: each axis shifted and scaled so
+    that it spans [-2, 2], the square of the 8 blobs (their ring's radius 2), as float32."""
+    low, high = data.x.min(axis=0), data.x.max(axis=0)
+    return ((data.x - (low + high) / 2) / ((high - low) / 2) * 2.0).astype(np.float32)
+
+
+def by_rows(points: np.ndarray) -> np.ndarray:
+    return points[np.lexsort(points.T[::-1])]
+
+
+def test_an_uploaded_file_is_the_real_distribution_the_generator_learns():
+    import torch
+
+    from dlcore.upload import parse_csv, sample_csv
+
+    at = linked_at(PAGE, {"steps": "500"})
+    run = trains_on_uploaded_points(
+        at, "gan", trained_on=lambda run: run.trainers["GAN"].mix.points.numpy(), expected=fills_the_blobs_square,
+        curve=lambda run: run.trainers["GAN"].g_losses, info="The GAN trains on your file")
+    t, file = run.trainers["GAN"], parse_csv(sample_csv("moons", 120, seed=3), "2d")
+    assert t.mix.n == 120 and t.mix.modes == 2
+    # every real point the chart draws is one of the file's, and all 120 of them are drawn
+    real = figure(at, VIEW)["data"][1]
+    drawn = np.stack([values(real["x"]), values(real["y"])], axis=1).astype(np.float32)
+    assert np.array_equal(by_rows(drawn), by_rows(fills_the_blobs_square(file)))
+    # real batches are drawn from those points only
+    batch = t.mix.sample(256, torch.Generator().manual_seed(0)).numpy()
+    assert np.isin(batch.view(np.complex64), fills_the_blobs_square(file).view(np.complex64)).all()
+    assert metric(at, "classes covered").endswith("/ 2")
+    assert "of your 2 classes" in figure(at, COVERAGE)["layout"]["title"]["text"]
+    assert len(values(figure(at, MODES)["data"][0]["y"])) == 2
+
+
+def test_a_malformed_file_for_the_gan_is_one_sentence_and_the_blobs_stay():
+    at = linked_at(PAGE, {"steps": "500"})
+    builtin = at.session_state["gan.run"].config_hash
+    upload_csv(at, "gan", "bad.csv", b"x1,x2,label\n0.5,abc,1\n")
+    errors = [e.value for e in at.error]
+    assert errors == ["This file can't be used: line 2, column 2 (x2) holds 'abc', which is not a number."]
+    assert at.session_state["gan.run"].config_hash == builtin and metric(at, "modes covered").endswith("/ 8")
+    upload_csv(at, "gan", "bad.csv", MALFORMED_CSV)
+    assert len(at.error) == 1 and not at.exception
+
+
+def test_predict_holds_the_gan_on_an_upload_then_checks_the_answer_against_it():
+    from dlcore.labs import gan as lab
+    from dlcore.upload import parse_csv, sample_csv
+
+    content = sample_csv("moons", 120, seed=3)
+    mine = lab.GANTrainer(lab.uploaded_points(parse_csv(content, "2d")), GANConfig(),
+                          lab.GANTrainConfig(steps=500)).run()
+    right = "all 2" if mine.records[-1].modes_covered == 2 else "fewer than 2"
+    at = upload_csv(predicted_at(PAGE, {"predict": "1", "steps": "500"}), "gan", "moons.csv", content)
+    question = at.selectbox(key="gan.guess")
+    assert "how many of the 2 classes of your file" in question.label
+    assert question.options[1:3] == ["fewer than 2", "all 2"]
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state["gan.run"].step == 0
+    question.select(right).run()
+    assert not at.exception and at.session_state["gan.run"].done
+    assert at.session_state["gan.run"].trainers["GAN"].g_losses == mine.g_losses  # the run on the file
+    assert [s.icon for s in at.success if s.icon] == ["✅"], [s.value for s in at.success]

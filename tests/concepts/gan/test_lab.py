@@ -128,3 +128,43 @@ def test_the_logit_gradients_are_minus_d_and_minus_one_minus_d():
 def test_the_default_experiment_runs_to_the_end():
     t = lab.default_experiment(None)
     assert t.status == "finished" and t.step == lab.GANTrainConfig().steps
+
+
+# --- Your own data ----------------------------------------------------------------------------------
+def moons(seed: int = 3, n: int = 120):
+    from dlcore.upload import parse_csv, sample_csv
+
+    return parse_csv(sample_csv("moons", n, seed=seed), "2d")
+
+
+def test_uploaded_points_fill_the_blobs_square_and_their_repr_rebuilds_them():
+    data = moons()
+    mix = lab.uploaded_points(data)
+    assert (mix.n, mix.modes) == (120, 2)
+    assert mix.points.min(dim=0).values.tolist() == [-2.0, -2.0] and mix.points.max(dim=0).values.tolist() == [2, 2]
+    assert mix.labels.tolist() == data.y.tolist()
+    assert eval(repr(mix), vars(lab)) == mix  # what an exported script runs
+    assert lab.uploaded_points(moons(seed=4)) != mix
+
+
+def test_coverage_of_an_upload_counts_its_classes_as_modes():
+    mix = lab.uploaded_points(moons())
+    points, labels = mix.points, mix.labels
+    all_of_them = lab.coverage(points, mix)
+    assert all_of_them.covered == 2 and all_of_them.good_share == 1.0
+    assert sum(all_of_them.per_mode) == pytest.approx(1.0)
+    one_class = lab.coverage(points[labels == 0], mix)
+    assert one_class.covered == 1 and one_class.per_mode[1] == 0.0
+    far = lab.coverage(torch.full((50, 2), 10.0), mix)
+    assert far.covered == 0 and far.good_share == 0.0
+    assert 0 < mix.tolerance < 1.0  # three typical gaps between the 120 points, far less than the 4-wide square
+
+
+def test_a_gan_on_an_upload_samples_only_its_points_and_shows_each_once():
+    mix = lab.uploaded_points(moons())
+    t = lab.GANTrainer(mix, train=SHORT)
+    batch = mix.sample(500, torch.Generator().manual_seed(1))
+    assert (batch[:, None, :] == mix.points[None]).all(dim=2).any(dim=1).all()  # each drawn is one of the file's
+    assert len(t.real_shown) == 120 and len(torch.unique(t.real_shown, dim=0)) == 120
+    t.run()
+    assert t.status == "finished" and len(t.records[-1].per_mode) == 2
