@@ -159,6 +159,20 @@ def test_the_gan_script_trains_both_networks_as_the_app_does(loss, tmp_path):
     assert len(g_losses) == 15
 
 
+def test_the_gan_script_carries_an_uploaded_distribution_and_trains_on_it(tmp_path):
+    from dlcore.labs.gan import GANTrainConfig, GANTrainer, uploaded_points
+    from dlcore.upload import parse_csv, sample_csv
+
+    mix = uploaded_points(parse_csv(sample_csv("moons", 120, seed=3), "2d"))
+    run = GANTrainer(mix, train=GANTrainConfig(steps=15)).run()
+    builtin = GANTrainer(train=GANTrainConfig(steps=15)).run()
+    text = run.script()
+    assert mix.data in text  # the file's points, embedded
+    g_losses = printed(run_script(text, tmp_path), "G loss")
+    assert [g_losses[s] for s in sorted(g_losses)] == pytest.approx(run.g_losses, **TOL)
+    assert [g_losses[s] for s in sorted(g_losses)] != pytest.approx(builtin.g_losses, **TOL)
+
+
 def test_the_line_fit_script_fits_the_same_line(tmp_path):
     from dlcore.labs.losses import LineData, LineFit
 
@@ -175,6 +189,22 @@ def test_torch_autograd_in_float64_agrees_with_the_scalar_engine(net, tmp_path):
     losses = printed(run_script(run.script(), tmp_path), "loss")
     assert len(losses) == 60
     assert [losses[s] for s in sorted(losses)] == pytest.approx(run.losses, rel=1e-9, abs=1e-11)
+
+
+def test_the_tiny_network_script_carries_an_uploaded_file_and_trains_on_it(tmp_path):
+    from dlcore.labs.backprop import BACKPROP_NET, BACKPROP_TRAIN, ScalarTrainer, TrainingPoints, parse_two_classes
+    from dlcore.upload import sample_csv
+
+    points = TrainingPoints(upload=parse_two_classes(sample_csv("moons", 60, seed=5)))
+    train = replace(BACKPROP_TRAIN, steps=60, batch_size=8)
+    run = ScalarTrainer(BACKPROP_NET, train, points).run()
+    text = run.script()
+    assert "on the points of an uploaded file" in text and len(run.x) == 45  # 60 points, 15 held out
+    assert f"X = torch.tensor({run.x!r}" in text
+    losses = printed(run_script(text, tmp_path), "loss")
+    assert [losses[s] for s in sorted(losses)] == pytest.approx(run.losses, rel=1e-9, abs=1e-11)
+    xor = ScalarTrainer(BACKPROP_NET, train).run()
+    assert [losses[s] for s in sorted(losses)] != pytest.approx(xor.losses, rel=1e-9, abs=1e-11)
 
 
 def test_a_wrong_export_would_be_caught(tmp_path):
