@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dlcore import Trainer
 from dlcore.labs.dropout import ConventionComparison, generalization_gap
@@ -84,19 +83,23 @@ def convention_scatter(comp: ConventionComparison) -> go.Figure:
 
 def mc_heatmaps(axis: np.ndarray, mean: np.ndarray, std: np.ndarray,
                 points: tuple[np.ndarray, np.ndarray], title: str) -> go.Figure:
-    """MC dropout over the plane: mean P(class 1) and its standard deviation, points on top."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
-                        subplot_titles=["mean of P(class 1)", "std of P(class 1): the doubt"])
-    fig.add_heatmap(x=axis, y=axis, z=mean, zmin=0, zmax=1, colorscale="RdBu", row=1, col=1,
-                    colorbar=dict(title="P", x=0.43, len=0.9))
-    fig.add_heatmap(x=axis, y=axis, z=std, zmin=0, colorscale="Viridis", row=1, col=2,
-                    colorbar=dict(title="std", len=0.9))
+    """MC dropout over the plane: mean P(class 1) and its standard deviation, points on top.
+    Written as plain data (``charts.figure``): make_subplots validated every property, 22 ms a view."""
     x, y = points
-    for col in (1, 2):
-        fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False, row=1, col=col,
-                        marker=dict(size=5, color=np.where(y == 1, "#08306b", "#67000d"),
-                                    line=dict(width=0.5, color="white")))
-        fig.update_xaxes(showticklabels=False, row=1, col=col)
-        fig.update_yaxes(showticklabels=False, scaleanchor="x" if col == 1 else "x2", row=1, col=col)
-    fig.update_annotations(font=dict(size=16))
-    return style(fig, title, height=430)
+    marker = dict(size=5, color=np.where(y == 1, "#08306b", "#67000d"), line=dict(width=0.5, color="white"))
+    data, layout, titles = [], {}, []
+    panels = (("mean of P(class 1)", mean, dict(zmin=0, zmax=1, colorscale="RdBu",
+                                                 colorbar=dict(title=dict(text="P"), x=0.43, len=0.9))),
+              ("std of P(class 1): the doubt", std, dict(zmin=0, colorscale="Viridis",
+                                                          colorbar=dict(title=dict(text="std"), len=0.9))))
+    for i, (name, z, style_) in enumerate(panels):
+        n = "" if i == 0 else "2"
+        x0 = 0.0 if i == 0 else 0.57
+        layout[f"xaxis{n}"] = dict(domain=[x0, x0 + 0.43], anchor=f"y{n}", showticklabels=False)
+        layout[f"yaxis{n}"] = dict(domain=[0, 1], anchor=f"x{n}", showticklabels=False, scaleanchor=f"x{n}")
+        data.append(dict(type="heatmap", x=axis, y=axis, z=z, xaxis=f"x{n}", yaxis=f"y{n}", **style_))
+        data.append(dict(type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False, marker=marker,
+                         xaxis=f"x{n}", yaxis=f"y{n}"))
+        titles.append(dict(text=name, x=x0 + 0.215, y=1, xref="paper", yref="paper", xanchor="center",
+                           yanchor="bottom", showarrow=False, font=dict(size=16)))
+    return charts.figure(data, charts.base_layout(title, height=430, annotations=titles, **layout))
