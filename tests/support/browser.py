@@ -12,6 +12,9 @@ def open_page(page: Page, url: str) -> None:
         url += ("&" if "?" in url else "?") + "predict=0"
     page.goto(url)
     expect(page.get_by_test_id("stApp")).to_be_visible()
+    # The frame has run with the link (not only the empty app shell): its toggle shows the link's choice.
+    toggle = expect(page.get_by_role("switch", name="🔮 Predict before it trains"))
+    toggle.to_be_checked() if "predict=1" in url else toggle.not_to_be_checked()
     idle(page)
 
 
