@@ -3,7 +3,7 @@
 import pytest
 
 from dlcore.catalog import all_concepts
-from tests.support.helpers import app_at, figures
+from tests.support.helpers import ROOT, app_at, figures
 
 PAGES = [c.page for c in all_concepts()]
 
@@ -43,3 +43,15 @@ def test_projector_mode_enlarges_chart_text():
     at.switch_page(PAGES[0]).run()
     assert not at.exception
     assert figures(at)[0]["layout"]["font"]["size"] > normal
+
+
+def test_the_modules_plotly_only_looks_up_are_imported_whole_with_the_charts():
+    """Plotly checks ``sys.modules`` for pandas and PIL without importing them: a chart built while
+    another session's thread is half-way through importing pandas failed (CI, fresh server). Loading
+    the chart builders must therefore finish those imports first, in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import ui.charts; "
+            "assert hasattr(sys.modules['pandas'], 'Series') and hasattr(sys.modules['PIL.Image'], 'Image')")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

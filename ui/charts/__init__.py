@@ -3,6 +3,13 @@
 Fonts are large enough for a projector at the back of a classroom; every label's colour is
 fixed by its position in ``PALETTE`` so a run keeps its colour across charts.
 
+Thread safety: Plotly's validators look pandas and PIL up in ``sys.modules`` without importing them.
+While one session's thread is importing pandas (Streamlit does so lazily, for a table), another
+session's chart found the half-initialised module and failed with "partially initialized module
+'pandas' has no attribute 'Series'" (seen in CI, on a fresh server). Importing them here, whole,
+before this module can build a chart, closes that window: an ``import`` waits for a module another
+thread is initialising, a ``sys.modules`` lookup does not.
+
 Speed: a page redraws its charts several times while it trains, for every student. Building a
 ``go.Figure`` trace by trace validates every property (about 6 ms for a six-line chart); the
 builders here write the figure as plain data and wrap it once with ``figure(data, layout)``,
@@ -14,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas  # noqa: F401 - imported whole before any chart is built (see below)
+import PIL.Image  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
