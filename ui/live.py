@@ -72,6 +72,10 @@ class LiveRun:
     shared: bool = False  # share the finished run with every session asking for the same configs
     error: str = ""  # set when training raised or ran over its cap: the run ends with this message
     cpu_seconds: float = 0.0  # CPU time spent training this run (capped by dlcore.caps)
+    # One thread at a time trains or draws this run. Streamlit's fast reruns start the new script run
+    # at once, while the old one finishes its training chunk: without the lock both stepped the same
+    # networks together (a run ended at step 401 of 400, and its numbers depended on the timing).
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def done(self) -> bool:
@@ -92,7 +96,7 @@ class LiveRun:
             return
         start = time.thread_time()
         try:
-            with training_slots():  # queue for a core instead of fighting over the GIL
+            with self.lock, training_slots():  # queue for a core instead of fighting over the GIL
                 for trainer in self.trainers.values():
                     trainer.advance(steps)
         except Exception as err:  # noqa: BLE001 - any failure of a run is reported, never raised
@@ -110,9 +114,10 @@ class LiveRun:
 
     def restart(self) -> None:
         self.stop_leading()
-        self.error, self.cpu_seconds = "", 0.0
-        self.trainers = self.factory()
-        self.playing = True
+        with self.lock:
+            self.error, self.cpu_seconds = "", 0.0
+            self.trainers = self.factory()
+            self.playing = True
 
     def stop_leading(self) -> None:
         """Sessions waiting for this run stop waiting (it paused, restarted or was replaced)."""
@@ -238,9 +243,14 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
 
 
 def _draw(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
+    with run.lock:  # never read a run another script run of this session is stepping
+        _draw_locked(placeholder, run, draw)
+
+
+def _draw_locked(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     run.frame += 1
     with placeholder.container():
         state = "stopped by an error" if run.error else (
             "finished" if run.done else ("training…" if run.playing else "paused"))
-        st.progress(run.step / max(run.total_steps, 1), text=f"step {run.step} / {run.total_steps} — {state}")
+        st.progress(min(1.0, run.step / max(run.total_steps, 1)), text=f"step {run.step} / {run.total_steps} — {state}")
         draw(run)
