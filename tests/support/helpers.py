@@ -82,6 +82,25 @@ def upload_csv(at: AppTest, prefix: str, name: str, content: bytes | str) -> App
     return at
 
 
+def refuses_a_malformed_file(at: AppTest, prefix: str) -> tuple[dict, object]:
+    """A one-column file gets one sentence, no traceback, and leaves the run as it was. Returns
+    (the page's link, its run on the built-in data) from before the file."""
+    link, builtin = dict(at.query_params), at.session_state[f"{prefix}.run"]
+    upload_csv(at, prefix, "mine.csv", MALFORMED_CSV)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("This file can't be used: line 1 has 1 column"), errors
+    assert "Traceback" not in errors[0] and not at.success
+    assert at.session_state[f"{prefix}.run"].config_hash == builtin.config_hash
+    return link, builtin
+
+
+def accepts(at: AppTest, prefix: str, name: str, content: str) -> None:
+    """A good file of 120 two-class 2-D points is taken, without an error."""
+    upload_csv(at, prefix, name, content)
+    assert not at.error, [e.value for e in at.error]
+    assert "120 examples, 2 features, 2 classes" in at.success[0].value
+
+
 def trains_on_uploads(at: AppTest, prefix: str, labels: bool = True):
     """The steps every page's "Your own data" test shares, on a page open in ``at`` whose upload
     group and run are keyed ``<prefix>.upload.*`` and ``<prefix>.run``:
@@ -100,17 +119,10 @@ def trains_on_uploads(at: AppTest, prefix: str, labels: bool = True):
 
     from dlcore.upload import parse_csv, sample_csv
 
-    link, builtin = dict(at.query_params), at.session_state[f"{prefix}.run"]
-    upload_csv(at, prefix, "mine.csv", MALFORMED_CSV)
-    errors = [e.value for e in at.error]
-    assert len(errors) == 1 and errors[0].startswith("This file can't be used: line 1 has 1 column"), errors
-    assert "Traceback" not in errors[0] and not at.success
-    assert at.session_state[f"{prefix}.run"].config_hash == builtin.config_hash
+    link, builtin = refuses_a_malformed_file(at, prefix)
 
     def trained_on(name: str, content: str):
-        upload_csv(at, prefix, name, content)
-        assert not at.error, [e.value for e in at.error]
-        assert "120 examples, 2 features, 2 classes" in at.success[0].value
+        accepts(at, prefix, name, content)
         assert any("train on your file" in i.value for i in at.info), [i.value for i in at.info]
         run = at.session_state[f"{prefix}.run"]
         assert run.done and not run.error, run.error
@@ -152,17 +164,10 @@ def trains_on_uploaded_points(at: AppTest, prefix: str, trained_on, expected, cu
     """
     from dlcore.upload import parse_csv, sample_csv
 
-    link, builtin = dict(at.query_params), at.session_state[f"{prefix}.run"]
-    upload_csv(at, prefix, "mine.csv", MALFORMED_CSV)
-    errors = [e.value for e in at.error]
-    assert len(errors) == 1 and errors[0].startswith("This file can't be used: line 1 has 1 column"), errors
-    assert "Traceback" not in errors[0] and not at.success
-    assert at.session_state[f"{prefix}.run"].config_hash == builtin.config_hash
+    link, builtin = refuses_a_malformed_file(at, prefix)
 
     def trained(name: str, content: str):
-        upload_csv(at, prefix, name, content)
-        assert not at.error, [e.value for e in at.error]
-        assert "120 examples, 2 features, 2 classes" in at.success[0].value
+        accepts(at, prefix, name, content)
         assert any(info in i.value for i in at.info), [i.value for i in at.info]
         run = at.session_state[f"{prefix}.run"]
         assert run.done and not run.error, run.error
