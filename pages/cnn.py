@@ -54,7 +54,9 @@ c.publish()
 exp = checked(lambda: lab.experiment(channels=channels, depth=depth, kernel=kernel, padding=padding, stride=stride,
                                      head=head, bias=bias, n_train=n_train, augment=augment, lr=lr, steps=steps,
                                      seed=seed))
-run = live.session(f"{c.page}.run", exp.config_hash(), lambda: exp.trainers(device()))
+# Shared: a finished run belongs to its settings (all of them are in the hash), and everything below only
+# reads the frozen networks (``lab`` looks inside them without moving or switching them).
+run = live.session(f"{c.page}.run", exp.config_hash(), lambda: exp.trainers(device()), shared=True)
 predict.hold(guess, run)
 
 

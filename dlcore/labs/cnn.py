@@ -221,6 +221,16 @@ def _stack(model: CNN, x: torch.Tensor) -> torch.Tensor:
     return model.features(x)[-1]
 
 
+def _on_device_of(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return x.to(next(model.parameters()).device)
+
+
+def _stack_cpu(model: CNN, x: torch.Tensor) -> torch.Tensor:
+    """``_stack`` of CPU images x on the model's own device, back on the CPU. The model is never
+    moved: a finished run is shared by many sessions (``ui.results``), so looking inside it only reads."""
+    return _stack(model, _on_device_of(model, x)).cpu()
+
+
 def interior_mask(cfg: CNNConfig, s: int) -> np.ndarray:
     """(n, n) positions of the last feature maps where a shift of ``s`` pixels to the right provably
     commutes with the stack: the receptive field lies inside the image, and (for padded layers) also
@@ -243,11 +253,10 @@ def equivariance(model: CNN, x: torch.Tensor, s: int = 1) -> Equivariance | None
     if cfg.stride != 1:
         return None
     x = x.reshape(1, cfg.in_channels, cfg.image, cfg.image).cpu()
-    model = model.cpu()
-    out_shift = _stack(model, shift(x, 0, s))[0]  # (channels, n, n)
-    base = _stack(model, x)[0]
+    out_shift = _stack_cpu(model, shift(x, 0, s))[0]  # (channels, n, n)
+    base = _stack_cpu(model, x)[0]
     if cfg.padding == "same":
-        blank = _stack(model, torch.zeros_like(x))[0]  # the network's answer to an empty image fills in
+        blank = _stack_cpu(model, torch.zeros_like(x))[0]  # the network's answer to an empty image fills in
         shift_out = shift(base, 0, s) + (shift(torch.ones_like(base), 0, s) == 0) * blank
     else:
         shift_out = shift(base, 0, s)
@@ -258,8 +267,8 @@ def equivariance(model: CNN, x: torch.Tensor, s: int = 1) -> Equivariance | None
     inner = float(diff[mask].norm()) / scale if mask.any() else float("nan")
     border = float(diff[~mask].norm()) / scale if (~mask).any() else float("nan")
     twin = circular_twin(model)
-    circ_a = _stack(twin, roll(x, 0, s))[0]
-    circ_b = roll(_stack(twin, x)[0], 0, s)
+    circ_a = _stack_cpu(twin, roll(x, 0, s))[0]
+    circ_b = roll(_stack_cpu(twin, x)[0], 0, s)
     circular = float((circ_a - circ_b).norm() / circ_a.norm().clamp_min(1e-12))
     return Equivariance(s, out_shift.numpy(), shift_out.numpy(), diff.numpy(), interior, inner, border, circular)
 
@@ -270,13 +279,17 @@ def invariance(model: nn.Module, x: torch.Tensor, shifts=(1, 2), circular: bool 
     ‖h(shift x) − h(x)‖ / ‖h(x)‖ over the batch. h is the CNN's head input (pooled or flattened feature
     maps) or the MLP's first hidden layer. 0 = invariant. ``circular``: torch.roll and circular padding."""
     x, move = x.cpu(), (roll if circular else shift)
-    if isinstance(model, CNN):
-        read = (circular_twin(model) if circular else model.cpu()).head_input
-    else:
-        first = model.cpu().mlp.blocks[0]
+    net = circular_twin(model) if circular and isinstance(model, CNN) else model  # never moved: it may be shared
+    if isinstance(net, CNN):
+        head_input = net.head_input
 
         def read(z: torch.Tensor) -> torch.Tensor:
-            return first(z.flatten(1))  # (n, width)
+            return head_input(_on_device_of(net, z)).cpu()  # (n, head features)
+    else:
+        first = net.mlp.blocks[0]
+
+        def read(z: torch.Tensor) -> torch.Tensor:
+            return first(_on_device_of(net, z).flatten(1)).cpu()  # (n, width)
 
     base = read(x)
     return {s: float((read(move(x, 0, s)) - base).norm() / base.norm().clamp_min(1e-12)) for s in shifts}
@@ -293,9 +306,11 @@ def feature_maps(model: CNN, x: torch.Tensor) -> list[np.ndarray]:
     """The feature maps of one image at every layer: [(channels, n_l, n_l), …] float32, after ReLU."""
     x = x.reshape(1, model.cfg.in_channels, model.cfg.image, model.cfg.image)
     was = model.training
-    model.eval()
+    if was:  # a finished (shared, frozen) run is in eval mode already: never switch its mode
+        model.eval()
     maps = [m[0].cpu().numpy().astype(np.float32) for m in model.features(x.to(next(model.parameters()).device))]
-    model.train(was)
+    if was:
+        model.train()
     return maps
 
 

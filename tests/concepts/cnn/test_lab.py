@@ -142,3 +142,29 @@ def test_default_experiment_finishes_both_runs():
     runs = lab.default_experiment("cpu")
     assert set(runs) == {"MLP", "CNN"} and all(t.status == "finished" for t in runs.values())
     assert all(t.step == 300 for t in runs.values())
+
+
+def test_looking_inside_a_finished_run_never_moves_or_switches_its_networks():
+    """A finished run is shared by every session (ui.results): the page's views may only read it.
+    ``.cpu()``, ``.to()`` and ``.train()``/``.eval()`` on a shared network are writes (and ``.cpu()``
+    would move it off a GPU under the other sessions)."""
+    runs = lab.experiment(steps=10, n_train=100).trainers()
+    for t in runs.values():
+        t.run()
+        t.freeze()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a shared network was moved or switched")
+
+    for t in runs.values():
+        t.model._apply, t.model.train = refuse, refuse
+    cnn, x_val = runs["CNN"], runs["CNN"].dataset.x_val
+    assert lab.equivariance(cnn.model, x_val[0], 1) is not None
+    for model in (cnn.model, runs["MLP"].model):
+        assert set(lab.invariance(model, x_val)) == {1, 2}
+    lab.invariance(cnn.model, x_val, circular=True)
+    lab.feature_maps(cnn.model, x_val[0])
+    lab.first_filters(cnn.model)
+    lab.receptive_field_maps(cnn.model)
+    lab.layer_sizes(cnn.model)
+    assert set(lab.shift_accuracy(cnn)) == set(lab.SHIFTS)
