@@ -56,7 +56,9 @@ setup = checked(lambda: replace(
     base, model=replace(base.model, latent=latent, hidden=hidden, activation=activation),
     train=replace(base.train, lr=lr, steps=steps, seed=seed),
     denoise=noise if denoising else 0.0, beta=beta if variational else 0.0))
-run = live.session(f"{c.page}.run", stable_hash(setup), lambda: setup.trainers(device()))
+# Shared: a finished run belongs to its settings (all in ``setup``), and everything below only reads the frozen
+# networks (the lab measures them in eval mode and never switches a frozen one back).
+run = live.session(f"{c.page}.run", stable_hash(setup), lambda: setup.trainers(device()), shared=True)
 predict.hold(guess, run)
 WALK_NOTE = ("**Reading the latent walk.** Each tile is the decoder's output at one point of the code plane, "
              "over the range where most training codes lie; the axes are those of the scatter's left panel "

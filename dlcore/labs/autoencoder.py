@@ -25,7 +25,7 @@ from .. import data as data_mod
 from ..checks import check_range
 from ..config import DataConfig, TrainConfig
 from ..export import Recipe, ScriptParts
-from ..models.autoencoder import AutoencoderConfig, build_autoencoder
+from ..models.autoencoder import AutoencoderConfig, build_autoencoder, kl_to_standard_normal
 from ..trainer import Trainer
 
 DIGITS = DataConfig(name="digits", n_samples=1797, val_fraction=0.3)  # 1,258 training, 539 validation images
@@ -131,6 +131,8 @@ class AutoencoderTrainer(Trainer):
         images: the digits (default: ``digit_images()``).
     """
 
+    _frozen = False  # set by freeze(): the mode stays eval
+
     def __init__(self, cfg: AutoencoderConfig, train: TrainConfig, beta: float = 1.0,
                  images: DigitImages | None = None, device: torch.device | str | None = None):
         check_range("β (weight of the KL term)", beta, 0.0, 100.0)
@@ -144,16 +146,23 @@ class AutoencoderTrainer(Trainer):
         """``vae_loss`` with the KL of the same forward pass, which the model keeps."""
         return vae_loss(output, target, self.model.kl, self.beta)
 
+    def freeze(self) -> None:
+        super().freeze()
+        self._frozen = True
+
+    def _set_training(self, mode: bool) -> None:
+        """Input noise and z's sampling are on in train mode only, so the model always has modes to switch
+        (the parent switches for dropout and BatchNorm only) — until it is frozen: a finished run is shared
+        by many sessions (``ui.results``) and stays in eval mode."""
+        if not self._frozen and self.model.training != mode:
+            self.model.train(mode)
+
     def script_parts(self) -> ScriptParts | None:
         if not self.cfg.variational:
             return super().script_parts()
         per_example = f"vae_loss(output, y, model.kl, {self.beta!r})"
         return ScriptParts(self.model.recipe, f"output = model(x)\nloss = {per_example}.mean()", per_example,
                            roots=(vae_loss,))
-
-    def _set_training(self, mode: bool) -> None:
-        if self.model.training != mode:
-            self.model.train(mode)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -426,9 +435,12 @@ def prior_samples(trainer: AutoencoderTrainer, n: int = 16, seed: int = 0) -> np
 
 @torch.no_grad()
 def kl_per_example(trainer: AutoencoderTrainer) -> float:
-    """Mean KL(q(z|x) ‖ N(0, I)) over the validation images, in nats (a VAE only)."""
-    trainer.predict(trainer.images.dataset.x_val)  # the forward pass keeps its KL
-    return float(trainer.model.kl.mean())
+    """Mean KL(q(z|x) ‖ N(0, I)) over the validation images, in nats (a VAE only). Computed from the
+    encoder's μ and log σ² here, not read from ``model.kl``: a finished run is shared by many sessions
+    (``ui.results``), and another one's forward pass may overwrite that attribute at any moment."""
+    model, latent = trainer.model, trainer.cfg.latent
+    code = model.encoder(trainer.images.dataset.x_val.to(trainer.device)).cpu()  # (n, 2·latent)
+    return float(kl_to_standard_normal(code[:, :latent], code[:, latent:].clamp(-10, 10)).mean())
 
 
 def default_experiment(device) -> dict:

@@ -169,3 +169,31 @@ def test_anomaly_inputs_keep_the_ink_or_stamp_a_block():
     torch.testing.assert_close(shuffled.sort(dim=1).values, (x + img.mean).sort(dim=1).values)
     stamped = (ae.occluded(x, img.mean) + img.mean).reshape(-1, 8, 8)
     assert all(((s == 1.0).sum() >= 9) for s in stamped)
+
+
+def test_a_finished_run_looked_at_by_every_section_stays_frozen():
+    """A finished run is shared by every session (ui.results): looking at it may only read it. The
+    trainer once switched its model back to train mode after every measurement, and the KL was read
+    from ``model.kl``, which any other session's forward pass overwrites."""
+    setup = replace(ae.DEFAULT, train=replace(ae.DEFAULT.train, steps=20), denoise=0.3, beta=0.3)
+    runs = setup.trainers()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a frozen network was switched to another mode")
+
+    for t in runs.values():
+        t.run()
+        t.freeze()
+        t.model.train = refuse
+    vae, ok = runs["VAE"], dict(runs)
+    ae.code_map(runs["autoencoder"])
+    ae.latent_walk(runs["autoencoder"], n=3)
+    ae.latent_walk(vae, n=3, span=2.0)
+    ae.reconstructions(ok, [0, 1], noise=0.3)
+    ae.denoising_table(ok, 0.3)
+    ae.angles_to_pca(runs["linear AE"])
+    ae.anomaly_scores(runs["autoencoder"])
+    ae.prior_samples(vae, n=2)
+    vae.model.kl = None  # what another session's forward pass could leave there: not read, not written
+    assert ae.kl_per_example(vae) > 0 and vae.model.kl is None
+    assert all(not t.model.training for t in runs.values())
