@@ -45,8 +45,10 @@ if not chosen:
 choices = [a for a in aug.AUGMENTATIONS if a in chosen]
 base = checked(lambda: aug.AugmentConfig(n_train=n_train, width=width, smoothing=eps, seed=seed))
 train = checked(lambda: replace(aug.TRAIN, lr=lr, steps=steps, seed=seed))
+# Shared: a finished run belongs to its settings (all in the hash), and everything below only reads it
+# (``predict`` in eval mode, the recorded curves, the last augmented batch).
 run = live.session("aug.run", aug.config_hash(choices, base, train),
-                   lambda: aug.experiment(choices, base, train, device()))
+                   lambda: aug.experiment(choices, base, train, device()), shared=True)
 predict.hold(guess, run)
 
 
