@@ -47,8 +47,10 @@ task_cfg, model_cfg, train_cfg = checked(lambda: (
     replace(tf.TASK, task=task, seed=seed),
     replace(tf.MODEL, positional=positional, layers=layers, heads=heads, norm=norm, seed=seed),
     replace(tf.TRAIN, lr=lr, steps=steps, seed=seed)))
+# Shared: a finished run belongs to its settings (all in the hash), and everything below only reads it
+# (no-grad forward passes of the frozen networks on the learner's sequence, the recorded snapshots).
 run = live.session(f"{c.page}.run", f"{stable_hash(task_cfg, model_cfg, train_cfg)}.{compare}",
-                   lambda: tf.trainers(task_cfg, model_cfg, train_cfg, compare, device()))
+                   lambda: tf.trainers(task_cfg, model_cfg, train_cfg, compare, device()), shared=True)
 predict.hold(guess, run)
 main = next(iter(run.trainers.values()))
 st.caption(f"{tf.TASK_LABELS[task].capitalize()}: {task_cfg.n_train:,} random training sequences, "
