@@ -185,3 +185,30 @@ def trains_on_uploaded_points(at: AppTest, prefix: str, trained_on, expected, cu
     assert again.config_hash == first.config_hash
     assert dict(at.query_params) == link  # the link does not carry the file
     return again
+
+
+# ---------------------------------------------------------------- a classroom on one link
+def shares_one_finished_run(page: str, prefix: str, link: dict, score):
+    """Two students opening ``link`` on ``page``: the first trains the run and publishes it, the second
+    draws the very same frozen networks without training (and drawing every section leaves them in eval
+    mode, gradients off, weights unchanged); another seed trains its own run, with another ``score``
+    (run -> a number or list). Returns the first student's run."""
+    import torch
+
+    from ui import live
+
+    live.results().clear()
+    first = linked_at(page, link).session_state[f"{prefix}.run"]
+    assert first.done and live.results().get(first.config_hash) is first.trainers
+    weights = {n: {k: v.clone() for k, v in t.model.state_dict().items()} for n, t in first.trainers.items()}
+    at = linked_at(page, link)  # a second student, later: the very same frozen networks, no training
+    assert not at.exception and not at.error
+    second = at.session_state[f"{prefix}.run"]
+    assert second.trainers is first.trainers and second.cpu_seconds == 0 and not second.playing
+    for name, t in second.trainers.items():  # drawing every section only read them
+        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters()), name
+        assert all(torch.equal(v, weights[name][k]) for k, v in t.model.state_dict().items()), name
+    other = linked_at(page, {**link, "seed": "22"}).session_state[f"{prefix}.run"]
+    assert other.trainers is not first.trainers and other.config_hash != first.config_hash
+    assert score(other) != score(first)
+    return first

@@ -4,11 +4,9 @@ settings come from the link."""
 
 import numpy as np
 import pytest
-import torch
 
 from dlcore.labs import autoencoder as ae
-from tests.support.helpers import app_at, figure, linked_at, predicted_at, values
-from ui import live
+from tests.support.helpers import app_at, figure, predicted_at, shares_one_finished_run, values
 
 PAGE = "pages/autoencoder.py"
 TITLES = ("Reconstruction error on validation", "Where each validation digit lands", "Reconstructions of validation",
@@ -130,18 +128,6 @@ def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
 
 # --- A classroom: the same link shares one finished run ---------------------------------------------
 def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
-    live.results().clear()
-    link = {"steps": "250", "seed": "21", "vae": "1"}
-    first = linked_at(PAGE, link).session_state["ae.run"]
-    assert first.done and live.results().get(first.config_hash) is first.trainers and "VAE" in first.trainers
-    weights = {n: {k: v.clone() for k, v in t.model.state_dict().items()} for n, t in first.trainers.items()}
-    at = linked_at(PAGE, link)  # a second student, later: the very same frozen networks, no training
-    assert not at.exception and not at.error
-    second = at.session_state["ae.run"]
-    assert second.trainers is first.trainers and second.cpu_seconds == 0 and not second.playing
-    for name, t in second.trainers.items():  # drawing every section only read them
-        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters()), name
-        assert all(torch.equal(v, weights[name][k]) for k, v in t.model.state_dict().items()), name
-    other = linked_at(PAGE, {**link, "seed": "22"}).session_state["ae.run"]
-    assert other.trainers is not first.trainers and other.config_hash != first.config_hash
-    assert other.trainers["autoencoder"].val_mse() != first.trainers["autoencoder"].val_mse()
+    first = shares_one_finished_run(PAGE, "ae", {"steps": "250", "seed": "21", "vae": "1"},
+                                    score=lambda run: run.trainers["autoencoder"].val_mse())
+    assert "VAE" in first.trainers

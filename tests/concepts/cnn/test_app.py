@@ -3,11 +3,9 @@ what is drawn; a huge learning rate shows divergence; settings come from the lin
 
 import numpy as np
 import pytest
-import torch
 
 from dlcore.labs import cnn as lab
-from tests.support.helpers import app_at, figure, figures, linked_at, predicted_at, values
-from ui import live
+from tests.support.helpers import app_at, figure, figures, predicted_at, shares_one_finished_run, values
 
 PAGE = "pages/cnn.py"
 TITLES = ("Loss: train", "Accuracy on shifted digits", "Gradient norm", "Activation std", "Equivariance of the",
@@ -126,18 +124,5 @@ def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
 
 # --- A classroom: the same link shares one finished run ---------------------------------------------
 def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
-    live.results().clear()
-    link = {"steps": "100", "seed": "21"}
-    first = linked_at(PAGE, link).session_state["cnn.run"]
-    assert first.done and live.results().get(first.config_hash) is first.trainers
-    weights = {n: {k: v.clone() for k, v in t.model.state_dict().items()} for n, t in first.trainers.items()}
-    at = linked_at(PAGE, link)  # a second student, later: the very same frozen networks, no training
-    assert not at.exception and not at.error
-    second = at.session_state["cnn.run"]
-    assert second.trainers is first.trainers and second.cpu_seconds == 0 and not second.playing
-    for name, t in second.trainers.items():  # drawing every section only read them
-        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters())
-        assert all(torch.equal(v, weights[name][k]) for k, v in t.model.state_dict().items()), name
-    other = linked_at(PAGE, {**link, "seed": "22"}).session_state["cnn.run"]
-    assert other.trainers is not first.trainers and other.config_hash != first.config_hash
-    assert other.trainers["CNN"].recorder.records[-1].val_loss != first.trainers["CNN"].recorder.records[-1].val_loss
+    shares_one_finished_run(PAGE, "cnn", {"steps": "100", "seed": "21"},
+                            score=lambda run: run.trainers["CNN"].recorder.records[-1].val_loss)
