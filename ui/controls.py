@@ -34,7 +34,19 @@ def _shown(raw: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _parse_like(default: Any, raw: str) -> Any:
+def from_link(name: str, raw: str, parse: Callable[[str], Any], allowed: Callable[[Any], bool] = lambda v: True) -> Any:
+    """The link's ``name=raw`` parsed, or None with a notice that the value was ignored."""
+    try:
+        value = parse(raw)
+        if not allowed(value):
+            raise ValueError(raw)
+        return value
+    except (ValueError, OverflowError):
+        st.toast(f"Ignored `{name}={_shown(raw)}` from the link: not an allowed value.")
+        return None
+
+
+def parse_like(default: Any, raw: str) -> Any:
     """Parse ``raw`` into the type of ``default`` (ValueError if it cannot)."""
     if isinstance(default, bool):
         if raw not in ("0", "1", "true", "false"):
@@ -68,13 +80,8 @@ class Controls:
         value = st.session_state.get(keep, default)
         raw = st.query_params.get(name)
         if raw is not None:
-            try:
-                parsed = parse(raw)
-                if not allowed(parsed):
-                    raise ValueError(raw)
-                value = parsed
-            except (ValueError, OverflowError):
-                st.toast(f"Ignored `{name}={_shown(raw)}` from the link: not an allowed value.")
+            parsed = from_link(name, raw, parse, allowed)
+            value = value if parsed is None else parsed
         st.session_state[key] = value
 
     def _kept(self, name: str) -> Any:
@@ -84,17 +91,17 @@ class Controls:
 
     # ------------------------------------------------------------------ widgets
     def slider(self, name: str, label: str, low: float, high: float, default: float, step: float, **kw) -> Any:
-        self._seed(name, default, lambda v: low <= v <= high, lambda raw: _parse_like(default, raw))
+        self._seed(name, default, lambda v: low <= v <= high, lambda raw: parse_like(default, raw))
         st.slider(label, low, high, step=step, key=self.key(name), **kw)
         return self._kept(name)
 
     def select_slider(self, name: str, label: str, options: Sequence, default: Any, **kw) -> Any:
-        self._seed(name, default, lambda v: v in options, lambda raw: _parse_like(default, raw))
+        self._seed(name, default, lambda v: v in options, lambda raw: parse_like(default, raw))
         st.select_slider(label, options=list(options), key=self.key(name), **kw)
         return self._kept(name)
 
     def select(self, name: str, label: str, options: Sequence, default: Any, **kw) -> Any:
-        self._seed(name, default, lambda v: v in options, lambda raw: _parse_like(default, raw))
+        self._seed(name, default, lambda v: v in options, lambda raw: parse_like(default, raw))
         st.selectbox(label, options=list(options), key=self.key(name), **kw)
         return self._kept(name)
 
@@ -109,12 +116,12 @@ class Controls:
         return list(self._kept(name))
 
     def toggle(self, name: str, label: str, default: bool, **kw) -> bool:
-        self._seed(name, default, lambda v: isinstance(v, bool), lambda raw: _parse_like(default, raw))
+        self._seed(name, default, lambda v: isinstance(v, bool), lambda raw: parse_like(default, raw))
         st.toggle(label, key=self.key(name), **kw)
         return bool(self._kept(name))
 
     def number(self, name: str, label: str, low: int, high: int, default: int, **kw) -> int:
-        self._seed(name, default, lambda v: low <= v <= high, lambda raw: _parse_like(default, raw))
+        self._seed(name, default, lambda v: low <= v <= high, lambda raw: parse_like(default, raw))
         st.number_input(label, min_value=low, max_value=high, step=1, key=self.key(name), **kw)
         return int(self._kept(name))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from ui.controls import Controls, _shown
+from ui.controls import Controls, from_link, parse_like
 from ui.live import LiveRun
 
 UNANSWERED, SKIP = "", "skip"  # the answer control's two values that are not a choice
@@ -125,10 +125,9 @@ def is_on() -> bool:
     raw = st.query_params.get(ON)
     if raw is not None and raw != st.session_state.get(LINK):
         st.session_state[LINK] = raw
-        if raw in ("0", "1", "true", "false"):
-            st.session_state[ON] = raw in ("1", "true")
-        else:
-            st.toast(f"Ignored `{ON}={_shown(raw)}` from the link: use predict=1 or predict=0.")
+        on = from_link(ON, raw, lambda text: parse_like(True, text))
+        if on is not None:
+            st.session_state[ON] = on
     return bool(st.session_state.setdefault(ON, True))
 
 
