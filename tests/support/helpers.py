@@ -212,3 +212,15 @@ def shares_one_finished_run(page: str, prefix: str, link: dict, score):
     assert other.trainers is not first.trainers and other.config_hash != first.config_hash
     assert score(other) != score(first)
     return first
+
+
+# ---------------------------------------------------------------- predict, then reveal
+def holds_then_right(at: AppTest, prefix: str, right: str) -> AppTest:
+    """A page opened with its question on (``at``) holds its run at step 0; answering ``right`` (what
+    the run measures) plays it to the end, with ✅ and no ❌."""
+    assert any("Answer (or skip) to start training" in i.value for i in at.info)
+    assert at.session_state[f"{prefix}.run"].step == 0
+    at.selectbox(key=f"{prefix}.guess").select(right).run()
+    assert not at.exception and at.session_state[f"{prefix}.run"].done
+    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    return at

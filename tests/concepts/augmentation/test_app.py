@@ -3,7 +3,7 @@
 import pytest
 
 from dlcore.labs import augmentation as aug
-from tests.support.helpers import app_at, figure, predicted_at, shares_one_finished_run, values
+from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, shares_one_finished_run, values
 
 PAGE = "pages/augmentation.py"
 TITLES = ("One batch", "Loss: train", "Accuracy: train", "Validation accuracy on varied digits",
@@ -81,12 +81,7 @@ def predicted(guess: str | None = None):
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
     best = max(measured.values())
     (right,) = [name for name, acc in measured.items() if acc == best]  # one best run, or the test is moot
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["aug.run"].step == 0
-    at.selectbox(key="aug.guess").select(right).run()
-    assert not at.exception and at.session_state["aug.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "aug", right)
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):

@@ -5,7 +5,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.support.helpers import app_at, figure, linked_at, predicted_at, trains_on_uploaded_points, upload_csv
+from tests.support.helpers import (
+    app_at,
+    figure,
+    holds_then_right,
+    linked_at,
+    predicted_at,
+    trains_on_uploaded_points,
+    upload_csv,
+)
 
 PAGE = "pages/backprop.py"
 
@@ -94,12 +102,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["bp.run"].step == 0
-    at.selectbox(key="bp.guess").select(measured_right).run()
-    assert not at.exception and at.session_state["bp.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "bp", measured_right)
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):

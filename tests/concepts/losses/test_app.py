@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.helpers import app_at, figure, values
+from tests.support.helpers import app_at, figure, holds_then_right, values
 
 PAGE = "pages/losses.py"
 
@@ -54,12 +54,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["loss.run"].step == 0
-    at.selectbox(key="loss.guess").select(max(measured, key=measured.get)).run()
-    assert not at.exception and at.session_state["loss.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "loss", max(measured, key=measured.get))
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):

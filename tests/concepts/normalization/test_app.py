@@ -5,7 +5,16 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.normalization import NORMALIZATION as N
-from tests.support.helpers import app_at, figure, figures, linked_at, predicted_at, trains_on_uploads, values
+from tests.support.helpers import (
+    app_at,
+    figure,
+    figures,
+    holds_then_right,
+    linked_at,
+    predicted_at,
+    trains_on_uploads,
+    values,
+)
 
 PAGE = "pages/normalization.py"
 
@@ -64,12 +73,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_then_a_right_answer_is_right(measured_right):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["norm.run"].step == 0
-    at.selectbox(key="norm.guess").select(measured_right[0]).run()
-    assert not at.exception and at.session_state["norm.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "norm", measured_right[0])
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):

@@ -3,7 +3,7 @@
 import pytest
 
 from dlcore.labs import practical_tips as pt
-from tests.support.helpers import app_at, figure, predicted_at, values
+from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, values
 
 PAGE = "pages/practical_tips.py"
 TITLES = ("Loss: train", "Accuracy: train", "Gradient norm", "Update-to-weight ratio", "Learning-rate range test",
@@ -79,12 +79,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["dbg.run"].step == 0
-    at.selectbox(key="dbg.guess").select(measured_right).run()
-    assert not at.exception and at.session_state["dbg.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    at = holds_then_right(predicted(), "dbg", measured_right)
     assert "cost in points" in at.success[0].value
 
 

@@ -3,7 +3,7 @@ controls change what is drawn; a huge learning rate diverges with a message; the
 
 import pytest
 
-from tests.support.helpers import app_at, figure, predicted_at, values
+from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, values
 
 PAGE = "pages/representation.py"
 TITLES = ("principal components", "5-NN accuracy", "2-D view", "Linear probe per layer",
@@ -92,12 +92,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["rep.run"].step == 0
-    at.selectbox(key="rep.guess").select(max(measured, key=measured.get)).run()
-    assert not at.exception and at.session_state["rep.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "rep", max(measured, key=measured.get))
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):

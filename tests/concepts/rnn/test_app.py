@@ -5,7 +5,7 @@ settings come from the link."""
 import numpy as np
 import pytest
 
-from tests.support.helpers import app_at, figure, figures, predicted_at, values
+from tests.support.helpers import app_at, figure, figures, holds_then_right, predicted_at, values
 
 PAGE = "pages/rnn.py"
 TITLES = ("Accuracy: recall the first symbol", "Loss: validation", "Backpropagation through time",
@@ -112,12 +112,7 @@ def predicted(guess: str | None = None):
 
 
 def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_right):
-    at = predicted()
-    assert any("Answer (or skip) to start training" in i.value for i in at.info)
-    assert at.session_state["rnn.run"].step == 0
-    at.selectbox(key="rnn.guess").select(measured_right).run()
-    assert not at.exception and at.session_state["rnn.run"].done
-    assert [s.icon for s in at.success] == ["✅"] and not any(w.icon == "❌" for w in at.warning)
+    holds_then_right(predicted(), "rnn", measured_right)
 
 
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
