@@ -243,13 +243,9 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
 
 
 def _draw(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
-    with run.lock:  # never read a run another script run of this session is stepping
-        _draw_locked(placeholder, run, draw)
-
-
-def _draw_locked(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
-    run.frame += 1
-    with placeholder.container():
+    # The lock: never read a run that another script run of this session is stepping.
+    with run.lock, placeholder.container():
+        run.frame += 1
         state = "stopped by an error" if run.error else (
             "finished" if run.done else ("training…" if run.playing else "paused"))
         st.progress(min(1.0, run.step / max(run.total_steps, 1)), text=f"step {run.step} / {run.total_steps} — {state}")
