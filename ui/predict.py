@@ -104,7 +104,9 @@ def ask(c: Controls, question: Question | None, choices: Sequence[str] | None = 
         return Guess(None)
     choices = tuple(choices if choices is not None else question.choices)
     on = is_on()
-    st.query_params[ON] = st.session_state[LINK] = "1" if on else "0"  # the link carries the mode
+    value = st.session_state[LINK] = "1" if on else "0"  # the link carries the mode
+    if st.query_params.get(ON) != value:  # as Controls.publish: write the address bar only on a change
+        st.query_params[ON] = value
     if not on:
         return Guess(question, False, UNANSWERED, choices)
     options = [UNANSWERED, *choices, SKIP]
