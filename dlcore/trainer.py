@@ -24,6 +24,7 @@ Same configs and seed ⇒ the same batches, the same masks, the same curves.
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -157,6 +158,38 @@ class Stepwise(ABC):
                 cache.pop(next(iter(cache)))
             cache[k] = compute()
         return cache[k]
+
+    def snapshot(self) -> Stepwise:
+        """A read-only copy of the run as it stands, for others to draw while this one trains on
+        (``ui.results``: thirty students following one run). It shares the data (training never
+        changes it) and copies the rest — network, optimizer, batch order, records — so stepping
+        this run never changes the copy, and reading the copy from many threads at once is safe."""
+        snap = self._copy()
+        snap._read_only()
+        return snap
+
+    def trainable_copy(self) -> Stepwise:
+        """A copy that trains on from here, independent of this run: of a snapshot, it continues
+        exactly as the original does (same batches, same masks, same numbers)."""
+        own = self._copy()
+        own._writable()
+        return own
+
+    def _copy(self) -> Stepwise:
+        memo = {id(part): part for part in self._shared_parts()}
+        if "_memo" in self.__dict__:
+            memo[id(self._memo)] = {}  # pictures of this step are recomputed by the copy if it needs them
+        return copy.deepcopy(self, memo)
+
+    def _shared_parts(self) -> tuple:
+        """What a copy shares with this run instead of copying: objects training never changes."""
+        return ()
+
+    def _read_only(self) -> None:  # noqa: B027 - a hook: most runs have no mode to fix
+        """Make this copy safe for many readers at once (a subclass fixes its network's mode)."""
+
+    def _writable(self) -> None:  # noqa: B027
+        """Undo ``_read_only``: this copy trains again."""
 
     def advance(self, n: int = 1) -> int:
         """Take up to ``n`` steps; stop early at the end of the run or on divergence.
@@ -292,10 +325,28 @@ class Trainer(Stepwise):
         stays in eval mode (``predict`` no longer switches modes) and its weights need no grad."""
         if not self.done:
             raise ValueError("only a finished run can be frozen")
+        self._read_only()
+
+    def _read_only(self) -> None:
+        if getattr(self, "_modes_before", None) is not None:
+            return  # already read-only
+        self._modes_before = (self._has_modes, [p.requires_grad for p in self._params])
         self.model.eval()
         self._has_modes = False  # _set_training becomes a no-op: the mode stays eval
         for p in self._params:
             p.requires_grad_(False)
+
+    def _writable(self) -> None:
+        if getattr(self, "_modes_before", None) is None:
+            return
+        self._has_modes, grads = self._modes_before
+        self._modes_before = None
+        for p, g in zip(self._params, grads):
+            p.requires_grad_(g)
+        self.model.train()
+
+    def _shared_parts(self) -> tuple:
+        return (self.dataset, *self._eval_batch[:2])
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -146,9 +146,13 @@ class AutoencoderTrainer(Trainer):
         """``vae_loss`` with the KL of the same forward pass, which the model keeps."""
         return vae_loss(output, target, self.model.kl, self.beta)
 
-    def freeze(self) -> None:
-        super().freeze()
+    def _read_only(self) -> None:
+        super()._read_only()
         self._frozen = True
+
+    def _writable(self) -> None:
+        super()._writable()
+        self._frozen = False
 
     def _set_training(self, mode: bool) -> None:
         """Input noise and z's sampling are on in train mode only, so the model always has modes to switch

@@ -356,3 +356,34 @@ def test_a_decision_boundary_is_computed_once_per_step_and_anew_after_a_step():
     fresh = t.predict_proba(boundary.grid(20)[1])[:, 1].numpy().reshape(20, 20)
     np.testing.assert_array_equal(later, fresh)  # the network after the new steps
     assert not np.array_equal(later, first)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_a_snapshot_is_read_only_and_stays_as_it_was_while_the_run_trains_on(dropout):
+    """What followers draw (``ui.results``): the network in eval mode without gradients, the records
+    so far, untouched by the run's next steps; its data shared, not copied."""
+    t = MLPTrainer(DataConfig(n_samples=200), ModelConfig(dropout=dropout), TrainConfig(steps=40, record_every=10))
+    t.advance(20)
+    snap = t.snapshot()
+    weights = [p.clone() for p in snap.model.parameters()]
+    t.advance(10)
+    assert snap.step == 20 and [r.step for r in snap.recorder.records] == [0, 10, 20]
+    assert all(torch.equal(a, b) for a, b in zip(snap.model.parameters(), weights))
+    assert not snap.model.training and not any(p.requires_grad for p in snap.model.parameters())
+    assert snap.dataset is t.dataset and t.model.training  # the run itself is still training
+    before = snap.predict(t.dataset.x_val)
+    assert torch.equal(snap.predict(t.dataset.x_val), before)  # eval mode: no dropout masks drawn
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_a_trainable_copy_of_a_snapshot_ends_with_the_numbers_of_the_uninterrupted_run(dropout):
+    """A follower who takes the lead (or pauses and plays on alone) continues from the snapshot: the
+    same batches and dropout masks, so the same numbers as the run it copied."""
+    cfg = (DataConfig(n_samples=200), ModelConfig(dropout=dropout), TrainConfig(steps=40, record_every=10))
+    whole = MLPTrainer(*cfg).run()
+    t = MLPTrainer(*cfg)
+    t.advance(17)
+    own = t.snapshot().trainable_copy()
+    own.run()
+    assert own.losses == whole.losses
+    assert [r.val_loss for r in own.recorder.records] == [r.val_loss for r in whole.recorder.records]
