@@ -34,6 +34,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ui.live import TRAINING
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_STUDENTS = 60
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -53,6 +55,12 @@ class Visit:
     ok: bool = False
     error: str = ""
     tables: list[str] = field(default_factory=list)  # digests of the data tables, in order
+    states: list[str] = field(default_factory=list)  # the live run's states shown, in order ("training…")
+
+    @property
+    def trained(self) -> bool:
+        """Whether this session trained the run itself (rather than following another's or getting it)."""
+        return TRAINING in self.states
 
     @property
     def final(self) -> str:
@@ -134,6 +142,10 @@ async def visit(port: int, page: str, query: str, timeout: float) -> Visit:
                             result.chart_updates += 1
                             if result.chart_updates == 1:
                                 result.first_chart = time.perf_counter() - start
+                        elif element == "progress":
+                            state = fwd.delta.new_element.progress.text.rpartition(" — ")[2]
+                            if not result.states or result.states[-1] != state:
+                                result.states.append(state)
                         elif element == "dataframe":
                             table = fwd.delta.new_element.dataframe.arrow_data.data
                             result.tables.append(hashlib.sha256(table).hexdigest()[:16])
@@ -259,7 +271,8 @@ def run(page: str, students: int, seeds: str = "same", query: str = DEMO, timeou
         "chart_updates_per_student": statistics.mean(v.chart_updates for v in visits),
         "max_chart_updates": max(v.chart_updates for v in visits),
         "distinct_final_tables": len({v.final for v in visits}),
-        "visits": [asdict(v) | {"final": v.final} for v in visits],
+        "sessions_that_trained": sum(v.trained for v in visits),
+        "visits": [asdict(v) | {"final": v.final, "trained": v.trained} for v in visits],
     }
 
 
@@ -300,7 +313,8 @@ def main(argv: list[str] | None = None) -> dict:
           f"peak {result['server_peak_rss_mib']:.0f} MiB")
     print(f"  per student           {result['kib_per_student']:.0f} KiB, "
           f"{result['chart_updates_per_student']:.1f} chart updates (max {result['max_chart_updates']})")
-    print(f"  distinct final tables {result['distinct_final_tables']}")
+    print(f"  distinct final tables {result['distinct_final_tables']}, "
+          f"sessions that trained the run {result['sessions_that_trained']}")
     for error in result["errors"]:
         print(f"  error: {error}")
     return result

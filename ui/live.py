@@ -15,10 +15,13 @@ busy server (where wall time stretches but CPU time does not) draws no more fram
 an idle one: what one student costs does not grow with the number of students. The first chunk
 is drawn at once, so a chart appears early even when the run is slow.
 
-With ``shared=True`` a finished run is shared by every session that asks for the same configs
-(``ui.results``): the first session trains it, the others wait for it, later ones get it at once.
-Pause, Step and Restart still act on the student's own run: pausing a run others wait for hands
-them the lead, and Restart trains a fresh copy for this session only.
+With ``shared=True`` a run is shared by every session that asks for the same configs
+(``ui.results``): the first session trains it; the others that come meanwhile follow it, drawing
+the read-only snapshots it publishes as it goes (paced like a run of their own), and get its
+result when it finishes; later sessions get the finished run at once. Pause, Step and Restart
+still act on the student's own run: pausing while following keeps a copy of the run where it
+stood (Play or Step trains that copy on, with the same numbers the leader gets); pausing a run
+others follow hands the lead to one of them; Restart trains a fresh copy for this session only.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ from dlcore import Stepwise
 from dlcore.caps import CAPS
 from ui import downloads
 from ui.controls import checked
-from ui.results import STALL_SECONDS, SharedResults
+from ui.results import STALL_SECONDS, Flight, SharedResults
 
 _LOG = logging.getLogger(__name__)
 FRAME_SECONDS = 0.5  # at most one redraw per this much wall time and training CPU time
 MAX_FRAMES = 12  # a playing run trains in this many chunks, so it redraws at most this often
+TRAINING, FOLLOWING = "training…", "training… (one run for everyone on this link)"  # the progress bar's states
+FOLLOW_FRAME_SECONDS = 2.0  # a session following another's run redraws its snapshots at most this often
 FOLLOW_SECONDS = 120  # the longest a session waits for another session's run before training its own
 
 
@@ -76,6 +81,10 @@ class LiveRun:
     # at once, while the old one finishes its training chunk: without the lock both stepped the same
     # networks together (a run ended at step 401 of 400, and its numbers depended on the timing).
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    # Following another session's run of the same configs: its flight, and the last snapshot taken
+    # from it. ``trainers`` then holds that read-only snapshot.
+    following: Flight | None = field(default=None, repr=False, compare=False)
+    seen: int = 0
 
     @property
     def done(self) -> bool:
@@ -115,9 +124,21 @@ class LiveRun:
     def restart(self) -> None:
         self.stop_leading()
         with self.lock:
-            self.error, self.cpu_seconds = "", 0.0
+            self.error, self.cpu_seconds, self.following = "", 0.0, None
             self.trainers = self.factory()
             self.playing = True
+
+    def snapshot(self) -> dict[str, Stepwise]:
+        """Read-only copies of the trainers as they stand, for the sessions following this run."""
+        with self.lock:
+            return {name: t.snapshot() for name, t in self.trainers.items()}
+
+    def detach(self) -> None:
+        """Stop following: this session keeps its own copy of the run where it stood."""
+        with self.lock:
+            if self.following is not None:
+                self.following = None
+                self.trainers = {name: t.trainable_copy() for name, t in self.trainers.items()}
 
     def stop_leading(self) -> None:
         """Sessions waiting for this run stop waiting (it paused, restarted or was replaced)."""
@@ -147,29 +168,57 @@ def _checked_factory(factory: Callable[[], dict[str, Stepwise]]) -> Callable[[],
 
 
 def _shared_run(key: str, config_hash: str, factory) -> LiveRun:
-    """The finished run for ``config_hash`` (waiting while another session trains it), or a new
-    run, registered as the one the others wait for."""
+    """The finished run for ``config_hash``; or, while another session trains it, a run that
+    follows that one; or a new run, registered as the one the others follow."""
+    run = LiveRun(key, config_hash, {}, factory, shared=True)
+    _join(run)
+    return run
+
+
+def rejoin(run: LiveRun) -> None:
+    """A shared run held at step 0 (its question waited for an answer) that starts now: it joins
+    what the server has for its configs by now — the finished run, a run another session is
+    training (followed), or else it leads, with the trainers it holds. So a class answering one by
+    one still trains the teacher's link once."""
+    if run.shared and run.step == 0 and run.following is None and not run.error:
+        with run.lock:
+            _join(run, fresh=run.trainers)
+
+
+def _join(run: LiveRun, fresh: dict[str, Stepwise] | None = None) -> None:
+    """Give ``run`` the finished result if there is one; else make it follow the session training
+    its configs, from that run's latest snapshot (waiting a moment for the first one); else make it
+    lead, training its own trainers: on from the snapshot it followed if it followed one, else
+    ``fresh`` (untrained ones it holds) or new ones."""
     shared = results()
-    deadline = time.monotonic() + FOLLOW_SECONDS
     waiting = None
+    deadline = time.monotonic() + FOLLOW_SECONDS
+    snapshot = run.trainers if run.following is not None else None
+    run.following = None
     while True:
-        finished = shared.get(config_hash)
+        finished = shared.get(run.config_hash)
         if finished is not None:
-            if waiting is not None:
-                waiting.empty()
-            return LiveRun(key, config_hash, finished, factory, playing=False, shared=True)
-        run = LiveRun(key, config_hash, {}, factory, shared=True)
-        flight = shared.lead_or_follow(config_hash, run)
-        if flight is None or time.monotonic() > deadline:
-            if waiting is not None:
-                waiting.empty()
-            run.trainers = factory()
-            return run
+            run.trainers, run.playing = finished, False
+            break
+        flight = shared.lead_or_follow(run.config_hash, run)
+        if flight.leader is run or time.monotonic() > deadline:
+            run.trainers = ({name: t.trainable_copy() for name, t in snapshot.items()} if snapshot
+                            else fresh or run.factory())
+            shared.progressed(run.config_hash, run, run.snapshot)
+            break
+        if flight.result is not None:
+            run.trainers, run.playing = flight.result, False
+            break
+        if flight.snapshot is not None and not flight.done.is_set():
+            run.following, run.seen, run.trainers = flight, flight.version, flight.snapshot
+            break
         if waiting is None:
             waiting = st.empty()
             waiting.info("⏳ Someone on this server is training exactly this experiment right now: "
-                         "waiting for their run instead of training it twice…")
-        flight.done.wait(timeout=STALL_SECONDS / 4)
+                         "joining their run instead of training it twice…")
+        flight.wait(flight.version, timeout=STALL_SECONDS / 4)
+    if waiting is not None:
+        waiting.empty()
 
 
 def play(run: LiveRun, draw: Callable[[LiveRun], None], step_size: int = 10) -> None:
@@ -204,9 +253,10 @@ def controls(run: LiveRun, step_size: int = 10, suffix: str = "") -> None:
 
 
 def _set_playing(run: LiveRun, playing: bool) -> None:
-    run.playing = playing
     if not playing:
+        run.detach()  # a paused view is the student's own: it no longer moves with the leader
         run.stop_leading()
+    run.playing = playing
 
 
 def _step(run: LiveRun, steps: int) -> None:
@@ -217,13 +267,15 @@ def _step(run: LiveRun, steps: int) -> None:
 def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     """Draw the run, training it between frames while it plays (see "Pacing" above)."""
     placeholder = st.empty()
+    if run.playing:
+        _follow(placeholder, run, draw)
     chunk = max(1, math.ceil(run.total_steps / MAX_FRAMES))
     last_frame, last_work = time.monotonic(), time.thread_time()
     frames_before = run.frame
     while run.playing and not run.done:
         run.advance(chunk)
-        if run.shared:
-            results().progressed(run.config_hash, run)
+        if run.shared and not run.done:  # a finished run is published whole, below
+            results().progressed(run.config_hash, run, run.snapshot)
         now, work = time.monotonic(), time.thread_time()
         first = run.frame == frames_before  # the first chunk is drawn at once: a chart early, even on a busy server
         if not run.done and (first or (now - last_frame >= FRAME_SECONDS and work - last_work >= FRAME_SECONDS)):
@@ -232,7 +284,7 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     if run.done:
         run.playing = False
         if run.shared and not run.error:
-            results().publish(run.config_hash, run.trainers)
+            results().publish(run.config_hash, run.trainers, run)
     _draw(placeholder, run, draw)
     if run.error:
         st.error(f"This run stopped: {run.error}. The charts show it up to there; "
@@ -242,11 +294,35 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
         st.warning("  \n".join(diverged) + "  \nThe curves stop where the run blew up.", icon="💥")
 
 
+def _follow(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
+    """While ``run`` follows another session's run: draw each new snapshot of it, at most once
+    every ``FRAME_SECONDS``, until it finishes (then this run is the finished one) or its leader
+    stops (then this run joins again: it may lead, on from the last snapshot)."""
+    drawn, last_frame = -1, -math.inf
+    while run.following is not None and run.playing:
+        flight = run.following
+        pending = run.seen > drawn  # a snapshot not drawn yet: wait only for the frame's turn
+        timeout = FOLLOW_FRAME_SECONDS - (time.monotonic() - last_frame) if pending else STALL_SECONDS / 4
+        if timeout > 0:
+            flight.wait(run.seen, timeout)
+        with run.lock:
+            if run.following is not flight:
+                continue  # another script run of this session moved on
+            if flight.done.is_set() or flight.stalled:
+                _join(run)
+                continue
+            if flight.version > run.seen:
+                run.trainers, run.seen = flight.snapshot, flight.version
+        if run.seen > drawn and time.monotonic() - last_frame >= FOLLOW_FRAME_SECONDS:
+            _draw(placeholder, run, draw)
+            drawn, last_frame = run.seen, time.monotonic()
+
+
 def _draw(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     # The lock: never read a run that another script run of this session is stepping.
     with run.lock, placeholder.container():
         run.frame += 1
         state = "stopped by an error" if run.error else (
-            "finished" if run.done else ("training…" if run.playing else "paused"))
+            "finished" if run.done else (FOLLOWING if run.following else TRAINING) if run.playing else "paused")
         st.progress(min(1.0, run.step / max(run.total_steps, 1)), text=f"step {run.step} / {run.total_steps} — {state}")
         draw(run)

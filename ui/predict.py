@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from ui.controls import Controls, from_link, parse_like
-from ui.live import LiveRun
+from ui.live import LiveRun, rejoin
 
 UNANSWERED, SKIP = "", "skip"  # the answer control's two values that are not a choice
 ON, LINK = "predict", "_predict.link"  # session state: the mode, and the last link value it was set from
@@ -148,6 +148,7 @@ def hold(guess: Guess, run: LiveRun) -> None:
     if not guess.on:
         if st.session_state.pop(held, None) == run.config_hash:  # turned off while it waited: play now
             run.playing = not run.done
+            rejoin(run)
         return
     if guess.waiting:
         st.session_state.pop(started, None)
@@ -161,6 +162,7 @@ def hold(guess: Guess, run: LiveRun) -> None:
         st.session_state[started] = run.config_hash
         st.session_state.pop(held, None)
         run.playing = not run.done
+        rejoin(run)  # a shared run: the one the class is training (or trained) on this link, if any
 
 
 def verdict(question: Question, run: LiveRun, value: str) -> tuple[str, dict[str, float]]:

@@ -4,14 +4,16 @@ A run is deterministic in its configs and seed, so its result belongs to its con
 a session. Thirty students opening the same link should train it once:
 
 - the first session to ask **leads**: it trains the run in its own script thread, as always;
-- the others that ask meanwhile **follow**: they wait for the leader's result (or, if the leader
-  pauses, restarts or leaves, take the lead and train their own copy);
+- the others that ask meanwhile **follow**: they draw the leader's run as it trains, from the
+  read-only snapshots it publishes after each chunk while anyone follows (``Stepwise.snapshot``),
+  and get its result when it finishes. If the leader pauses, restarts or leaves, one of them takes
+  the lead, on from the last snapshot;
 - later sessions get the finished result at once.
 
-What is shared is a finished run: its recorded data, and models frozen in eval mode with
-gradients off (``Trainer.freeze``) that pages only read. A session never receives a run that
-another session is still training. The cache is bounded by count and by bytes (least recently
-used first out), and ``stats()`` is shown on the home page.
+What is shared is immutable: snapshots and finished runs, their recorded data and models in eval
+mode with gradients off (``Trainer.freeze``) that pages only read. A session never receives the
+objects another session is training. The cache of finished runs is bounded by count and by bytes
+(least recently used first out), and ``stats()`` is shown on the home page.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -30,11 +33,30 @@ STALL_SECONDS = 2.0  # a leader that has not advanced for this long is taken to 
 
 @dataclass
 class Flight:
-    """A run being trained by one session, that others wait for."""
+    """A run being trained by one session, that others follow."""
 
     leader: object  # the leader's LiveRun
     progress: float = field(default_factory=time.monotonic)  # when the leader last advanced
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)  # finished, or the leader stopped
+    followers: int = 0  # sessions that joined it: while there are none, no snapshot is taken
+    snapshot: dict | None = None  # the leader's trainers as they last stood, read-only
+    version: int = 0  # snapshots published so far
+    result: dict | None = None  # the finished run, frozen (also when it is too big for the cache)
+    changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    @property
+    def stalled(self) -> bool:
+        return time.monotonic() - self.progress >= STALL_SECONDS
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Until there is a snapshot newer than version ``seen``, the flight ends, or ``timeout``."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version > seen or self.done.is_set(), timeout)
+
+    def end(self) -> None:
+        with self.changed:
+            self.done.set()
+            self.changed.notify_all()
 
 
 def run_bytes(trainers: dict) -> int:
@@ -87,8 +109,9 @@ class SharedResults:
             self._finished.move_to_end(config_hash)
             return hit[0]
 
-    def publish(self, config_hash: str, trainers: dict) -> None:
-        """Store a finished run (frozen first) and wake the sessions waiting for it."""
+    def publish(self, config_hash: str, trainers: dict, run=None) -> None:
+        """Store a finished run (frozen first); if ``run`` led a flight for it, end that flight with it
+        as the result, for the sessions following it."""
         for trainer in trainers.values():
             freeze = getattr(trainer, "freeze", None)
             if freeze is not None:
@@ -98,9 +121,13 @@ class SharedResults:
             if size <= self.max_bytes and config_hash not in self._finished:
                 self._finished[config_hash] = (trainers, size)
                 self._evict()
-            flight = self._flights.pop(config_hash, None)
+            flight = self._flights.get(config_hash)
+            if flight is None or flight.leader is not run:
+                return
+            del self._flights[config_hash]
         if flight is not None:
-            flight.done.set()
+            flight.result = trainers
+            flight.end()
 
     def _evict(self) -> None:
         while len(self._finished) > self.max_runs or self._bytes() > self.max_bytes:
@@ -120,23 +147,31 @@ class SharedResults:
             self._flights.clear()
 
     # ------------------------------------------------------------------ single flight
-    def lead_or_follow(self, config_hash: str, run) -> Flight | None:
-        """Make ``run`` the leader for ``config_hash`` (returns None), or return the flight of the
-        session already training it (one that has stalled is taken over)."""
+    def lead_or_follow(self, config_hash: str, run) -> Flight:
+        """The flight for ``config_hash``: ``run`` leads it (``flight.leader is run``) if nobody is
+        training that run, or if its leader has stalled; else it follows the session that is."""
         with self._lock:
             flight = self._flights.get(config_hash)
             if flight is not None and flight.leader is not run:
-                if time.monotonic() - flight.progress < STALL_SECONDS:
+                if not flight.stalled:
+                    flight.followers += 1
                     return flight
-                flight.done.set()  # wake its followers: they will ask again
-            self._flights[config_hash] = Flight(run)
-            return None
+                flight.end()  # wake its followers: they will ask again
+            if flight is None or flight.leader is not run:
+                flight = self._flights[config_hash] = Flight(run)
+            return flight
 
-    def progressed(self, config_hash: str, run) -> None:
-        """The leader took some steps."""
+    def progressed(self, config_hash: str, run, snapshot: Callable[[], dict]) -> None:
+        """The leader took some steps: if anyone follows, ``snapshot()`` is published for them."""
         flight = self._flights.get(config_hash)
-        if flight is not None and flight.leader is run:
-            flight.progress = time.monotonic()
+        if flight is None or flight.leader is not run:
+            return
+        flight.progress = time.monotonic()
+        if flight.followers:
+            taken = snapshot()
+            with flight.changed:
+                flight.snapshot, flight.version = taken, flight.version + 1
+                flight.changed.notify_all()
 
     def abandon(self, config_hash: str, run) -> None:
         """The leader stopped (paused, restarted, settings changed): its followers stop waiting."""
@@ -145,4 +180,4 @@ class SharedResults:
             if flight is None or flight.leader is not run:
                 return
             del self._flights[config_hash]
-        flight.done.set()
+        flight.end()

@@ -37,3 +37,61 @@ def test_two_script_runs_stepping_one_run_at_once_take_its_steps_in_turn():
     ours, theirs = shared.trainers["net"].recorder.records, alone.trainers["net"].recorder.records
     assert [r.step for r in ours] == [r.step for r in theirs]
     assert [r.train_loss for r in ours] == [r.train_loss for r in theirs]
+
+
+def test_pausing_while_following_keeps_a_copy_that_plays_on_to_the_leaders_numbers():
+    """Pause acts on the student's own view: the follower keeps a trainable copy of the snapshot it
+    showed, the leader trains on undisturbed, and both end with the numbers of one run alone."""
+    from ui import live
+
+    live.results().clear()
+    leader = LiveRun("t.run", "follow-h", {}, trainers, shared=True)
+    live._join(leader)
+    assert leader.following is None and leader.trainers["net"].step == 0  # nobody trains it: it leads
+    flight = live.results().lead_or_follow("follow-h", leader)
+    flight.followers = 1  # one session waits for a snapshot
+    leader.advance(30)
+    live.results().progressed("follow-h", leader, leader.snapshot)
+    follower = LiveRun("t.run", "follow-h", {}, trainers, shared=True)
+    live._join(follower)
+    assert follower.following is flight and follower.trainers is flight.snapshot and follower.step == 30
+    live._set_playing(follower, False)  # Pause
+    assert follower.following is None and follower.trainers is not flight.snapshot
+    assert not flight.done.is_set()  # the leader still leads
+    while not follower.done:
+        follower.advance(7)
+    while not leader.done:
+        leader.advance(7)
+    alone = LiveRun("t.run", "h", trainers(), trainers)
+    while not alone.done:
+        alone.advance(7)
+    assert follower.trainers["net"].losses == leader.trainers["net"].losses == alone.trainers["net"].losses
+    live.results().publish("follow-h", follower.trainers, follower)  # the copy finished first: not the flight's end
+    assert not flight.done.is_set() and flight.result is None
+    live.results().publish("follow-h", leader.trainers, leader)
+    assert flight.done.is_set() and flight.result is leader.trainers
+
+
+def test_a_follower_whose_leader_stops_leads_on_from_the_last_snapshot():
+    from ui import live
+
+    live.results().clear()
+    leader = LiveRun("t.run", "stop-h", {}, trainers, shared=True)
+    live._join(leader)
+    flight = live.results().lead_or_follow("stop-h", leader)
+    flight.followers = 1
+    leader.advance(50)
+    live.results().progressed("stop-h", leader, leader.snapshot)
+    follower = LiveRun("t.run", "stop-h", {}, trainers, shared=True)
+    live._join(follower)
+    live._set_playing(leader, False)  # the leader pauses: its followers stop waiting on it
+    assert flight.done.is_set() and flight.result is None
+    live._join(follower)
+    assert follower.following is None and follower.step == 50  # leads now, from the snapshot
+    assert live.results().lead_or_follow("stop-h", follower).leader is follower
+    while not follower.done:
+        follower.advance(7)
+    alone = LiveRun("t.run", "h", trainers(), trainers)
+    while not alone.done:
+        alone.advance(7)
+    assert follower.trainers["net"].losses == alone.trainers["net"].losses

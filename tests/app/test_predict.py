@@ -175,3 +175,22 @@ def test_an_answer_the_new_settings_no_longer_offer_is_asked_again():
     assert not at.exception
     assert at.selectbox(key="tiny.guess").value == "" and run_of(at).step == 0
     assert "Answer (or skip) to start training" in verdicts(at)
+
+
+def test_a_student_who_answers_after_the_class_trained_the_link_gets_that_run_without_training():
+    """The question holds each student's run at step 0 until they answer; a class answers one by one.
+    The answer joins what the server has for the link by then (here the finished run), so the link is
+    trained once, and the verdict is that run's."""
+    from tests.support.helpers import linked_at, predicted_at
+    from ui import live
+
+    link = {"steps": "100", "seed": "41"}
+    live.results().clear()
+    first = linked_at("pages/dropout.py", link).session_state["do.run"]  # the first student: trained
+    at = predicted_at("pages/dropout.py", {"predict": "1"} | link)
+    held = at.session_state["do.run"]
+    assert held.step == 0 and held.trainers is not first.trainers  # asked first: nothing shown yet
+    at.selectbox(key="do.guess").select("p = 0.5").run()
+    run = at.session_state["do.run"]
+    assert not at.exception and run.trainers is first.trainers and run.cpu_seconds == 0
+    assert any(el.icon in ("✅", "❌") for el in [*at.success, *at.warning])

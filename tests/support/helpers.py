@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,64 @@ def shares_one_finished_run(page: str, prefix: str, link: dict, score):
     assert other.trainers is not first.trainers and other.config_hash != first.config_hash
     assert score(other) != score(first)
     return first
+
+
+def follows_then_takes_over(page: str, link: dict, monkeypatch) -> None:
+    """A student opening ``link`` while another session trains that run: the page draws the leader's
+    read-only snapshot (without changing it), and when the leader stops advancing it takes the lead,
+    on from that snapshot, and finishes with exactly the numbers of an uninterrupted run."""
+    import threading
+
+    from ui import live
+
+    def own_run(at: AppTest) -> live.LiveRun:
+        return next(v for v in at.session_state.to_dict().values() if isinstance(v, live.LiveRun) and v.shared)
+
+    live.results().clear()
+    whole = own_run(linked_at(page, link))  # trained in one go, by one session
+    assert whole.done and not whole.error
+    live.results().clear()
+    leader = live.LiveRun(whole.key, whole.config_hash, whole.factory(), whole.factory, shared=True)
+    flight = live.results().lead_or_follow(whole.config_hash, leader)
+    leader.advance(whole.total_steps // 2)
+    flight.followers = 1
+    live.results().progressed(whole.config_hash, leader, leader.snapshot)
+    snapshot = flight.snapshot
+    weights = {n: [p.clone() for p in t.model.parameters()] for n, t in snapshot.items()}
+    joined = threading.Event()
+
+    def heartbeat() -> None:  # the leader is alive until the student has joined; then it stops advancing
+        while flight.followers < 2 and not joined.wait(0.1):
+            flight.progress = time.monotonic()
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
+    drawn = []
+    draw = live._draw
+
+    def recording(placeholder, run, page_draw) -> None:
+        if run.key == whole.key:
+            drawn.append((run.following is not None, run.step))
+        draw(placeholder, run, page_draw)
+
+    monkeypatch.setattr(live, "_draw", recording)
+    try:
+        at = linked_at(page, link)
+    finally:
+        joined.set()
+        beating.join()
+    assert not at.exception and not at.error
+    run = own_run(at)
+    assert drawn[0] == (True, whole.total_steps // 2), drawn  # it drew the leader's snapshot first …
+    assert not any(following for following, _ in drawn[1:]), drawn  # … then its own run
+    assert run.done and run.trainers is not snapshot and not leader.done
+    for name, t in run.trainers.items():
+        # On from the snapshot: the same numbers (repr: NaN equals NaN).
+        assert repr(t.rows()) == repr(whole.trainers[name].rows()), name
+    for name, t in snapshot.items():  # drawing only read the snapshot
+        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters()), name
+        assert all(a.numpy().tobytes() == b.numpy().tobytes()  # bit for bit, NaN too (a run that blew up)
+                   for a, b in zip(t.model.parameters(), weights[name])), name
 
 
 # ---------------------------------------------------------------- predict, then reveal
