@@ -159,6 +159,13 @@ class Stepwise(ABC):
             cache[k] = compute()
         return cache[k]
 
+    def freeze(self) -> None:
+        """Make a finished run read-only, so that many sessions can look at it at once
+        (``ui.results``); what that takes is the subclass's ``_read_only``."""
+        if not self.done:
+            raise ValueError("only a finished run can be frozen")
+        self._read_only()
+
     def snapshot(self) -> Stepwise:
         """A read-only copy of the run as it stands, for others to draw while this one trains on
         (``ui.results``: thirty students following one run). It shares the data (training never
@@ -320,14 +327,9 @@ class Trainer(Stepwise):
         self._initial_loss: float | None = None
         self._record_initial()
 
-    def freeze(self) -> None:
-        """Make a finished run read-only, so that many sessions can look at it at once: the model
-        stays in eval mode (``predict`` no longer switches modes) and its weights need no grad."""
-        if not self.done:
-            raise ValueError("only a finished run can be frozen")
-        self._read_only()
-
     def _read_only(self) -> None:
+        """The model stays in eval mode (``predict`` no longer switches modes) and its weights need
+        no grad."""
         if getattr(self, "_modes_before", None) is not None:
             return  # already read-only
         self._modes_before = (self._has_modes, [p.requires_grad for p in self._params])
