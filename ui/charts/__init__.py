@@ -18,6 +18,8 @@ without validation (about 0.5 ms). The result is still a ``go.Figure``, so calle
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -48,17 +50,57 @@ def figure(data: list[dict], layout: dict | None = None) -> go.Figure:
     return go.Figure({"data": data, "layout": layout or {}}, skip_invalid=True, _validate=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _grid_json(rows: int, cols: int, options: str) -> str:
+    return make_subplots(rows=rows, cols=cols, **json.loads(options)).layout.to_json()
+
+
+def grid_layout(rows: int, cols: int, **options) -> dict:
+    """The layout of a ``rows × cols`` grid of panels, as ``make_subplots(rows, cols, **options)``
+    lays it out (axis domains, panel titles), as plain data: computed once per shape — titles that
+    change from frame to frame ("step 40") do not count — and a fresh copy each call. Put a trace
+    in a panel with ``cell(row, col, cols)``."""
+    texts, shape = {}, {}
+    for key, value in options.items():
+        if key.endswith("titles") and value is not None:
+            shape[key] = [f"\x00{key}{i}" for i in range(len(value))]
+            texts.update(zip(shape[key], value))
+        else:
+            shape[key] = value
+    layout = json.loads(_grid_json(rows, cols, json.dumps(shape, sort_keys=True)))
+    for note in layout.get("annotations", []):
+        note["text"] = texts.get(note["text"], note["text"])
+    return layout
+
+
+def cell(row: int, col: int, cols: int) -> dict:
+    """The axes of panel (``row``, ``col``) of a grid ``cols`` wide, 1-based: ``{"xaxis": "x3", "yaxis": "y3"}``."""
+    n = (row - 1) * cols + col
+    return {"xaxis": f"x{n if n > 1 else ''}", "yaxis": f"y{n if n > 1 else ''}"}
+
+
+def update_axes(layout: dict, which: str, **props) -> None:
+    """Set ``props`` on every x (``which="x"``) or y axis of a plain layout, as ``update_xaxes`` does."""
+    for key, axis in layout.items():
+        if key.startswith(f"{which}axis"):
+            axis.update(props)
+
+
 def base_layout(title: str, height: int = 380, **layout) -> dict:
-    """The house style as a layout dict: title, projector-aware fonts and height, margins."""
+    """The house style as a layout dict: title, projector-aware fonts and height, margins. A
+    ``margin`` or ``legend`` given is merged into the house one (as ``update_layout`` would)."""
     scale = 1.3 if projector() else 1.0
-    return {
+    house = {
         "title": dict(text=title, font=dict(size=round(19 * scale))),
         "font": dict(size=round(FONT["size"] * scale)),
         "height": round(height * (1.15 if projector() else 1.0)),
         "margin": dict(l=60, r=20, t=60, b=50),
         "legend": dict(font=dict(size=round(15 * scale))),
-        **layout,
     }
+    for key in ("margin", "legend"):
+        if key in layout:
+            house[key] |= layout.pop(key)
+    return house | layout
 
 
 def style(fig: go.Figure, title: str, height: int = 380, **layout) -> go.Figure:

@@ -8,9 +8,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dlcore.labs.augmentation import Calibration
+from ui import charts
 from ui.charts import color, style
 
 
+# batch_grid, robustness_heatmap and gain_bars are redrawn at every frame of a training run: written
+# as plain data (``charts.figure``), without Plotly's per-property validation.
 def batch_grid(previews: Mapping[str, np.ndarray]) -> go.Figure:
     """The last mini-batch of each run as the network saw it: one row per run, one image per column,
     tiled into one heatmap with a blank pixel between images."""
@@ -21,15 +24,14 @@ def batch_grid(previews: Mapping[str, np.ndarray]) -> go.Figure:
     for r, label in enumerate(labels):
         for c, image in enumerate(previews[label]):
             canvas[r * cell:r * cell + side, c * cell:c * cell + side] = image
-    fig = go.Figure(go.Heatmap(z=canvas, colorscale="gray_r", zmin=0, zmax=1, showscale=False,
-                               hovertemplate="%{z:.2f}<extra></extra>"))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(tickvals=[r * cell + side / 2 - 0.5 for r in range(len(labels))], ticktext=labels,
-                     autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x")
-    fig = style(fig, "One batch, as each run's network saw it at its last step (first 8 images)",
-                height=90 + 75 * len(labels))
-    fig.update_layout(margin=dict(l=160, r=20, t=50, b=10))
-    return fig
+    heatmap = dict(type="heatmap", z=canvas, colorscale="gray_r", zmin=0, zmax=1, showscale=False,
+                   hovertemplate="%{z:.2f}<extra></extra>")
+    return charts.figure([heatmap], charts.base_layout(
+        "One batch, as each run's network saw it at its last step (first 8 images)", height=90 + 75 * len(labels),
+        margin=dict(l=160, r=20, t=50, b=10),
+        xaxis=dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(tickvals=[r * cell + side / 2 - 0.5 for r in range(len(labels))], ticktext=labels,
+                   autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x")))
 
 
 def robustness_heatmap(table: Mapping[str, Mapping[str, float]]) -> go.Figure:
@@ -37,30 +39,29 @@ def robustness_heatmap(table: Mapping[str, Mapping[str, float]]) -> go.Figure:
     runs = list(table)
     tests = list(next(iter(table.values())))
     z = np.array([[table[r][t] for t in tests] for r in runs], dtype=np.float32)
-    fig = go.Figure(go.Heatmap(z=z, x=tests, y=runs, zmin=0, zmax=1, colorscale="Viridis", showscale=False,
-                               text=[[f"{v:.2f}" for v in row] for row in z], texttemplate="%{text}",
-                               textfont=dict(size=16), hovertemplate="%{y} on %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig = style(fig, "Validation accuracy on varied digits", height=150 + 50 * len(runs))
-    fig.update_layout(margin=dict(l=170, r=20, t=60, b=60))
-    return fig
+    heatmap = dict(type="heatmap", z=z, x=tests, y=runs, zmin=0, zmax=1, colorscale="Viridis", showscale=False,
+                   text=[[f"{v:.2f}" for v in row] for row in z], texttemplate="%{text}",
+                   textfont=dict(size=16), hovertemplate="%{y} on %{x}: %{z:.3f}<extra></extra>")
+    return charts.figure([heatmap], charts.base_layout(
+        "Validation accuracy on varied digits", height=150 + 50 * len(runs), margin=dict(l=170, r=20, t=60, b=60),
+        yaxis=dict(autorange="reversed")))
 
 
 def gain_bars(table: Mapping[str, Mapping[str, float]], baseline: str) -> go.Figure:
     """Accuracy of each run minus the baseline run's, per test set, in points (grouped bars)."""
     base = table[baseline]
-    fig = go.Figure()
+    data = []
     for i, (run, accs) in enumerate(table.items()):
         if run == baseline:
             continue
         gains = [100 * (accs[t] - base[t]) for t in base]
-        fig.add_bar(x=list(base), y=np.asarray(gains, dtype=np.float32), name=run, marker_color=color(i),
-                    hovertemplate=f"{run}<br>%{{x}}: %{{y:+.1f}} points<extra></extra>")
-    fig.add_hline(y=0, line=dict(color="grey", width=1))
-    fig.update_yaxes(title="accuracy points")
-    fig = style(fig, f"Validation gain over “{baseline}”", height=420, barmode="group")
-    fig.update_layout(legend=dict(orientation="h", y=-0.15), margin=dict(b=90))
-    return fig
+        data.append(dict(type="bar", x=list(base), y=np.asarray(gains, dtype=np.float32), name=run,
+                         marker=dict(color=color(i)),
+                         hovertemplate=f"{run}<br>%{{x}}: %{{y:+.1f}} points<extra></extra>"))
+    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0, line=dict(color="grey", width=1))
+    return charts.figure(data, charts.base_layout(
+        f"Validation gain over “{baseline}”", height=420, barmode="group", shapes=[zero],
+        yaxis=charts.axis("accuracy points"), legend=dict(orientation="h", y=-0.15), margin=dict(b=90)))
 
 
 def reliability(cals: Mapping[str, Calibration]) -> go.Figure:

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dlcore.labs.autoencoder import AnomalyScores, AutoencoderTrainer, CodeMap
+from ui import charts
 from ui.charts import color, style
 
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -49,26 +49,30 @@ def loss_curves(trainers: Mapping[str, AutoencoderTrainer], pca_mse: float, mean
 
 def code_scatter(codes: CodeMap, name: str = "autoencoder") -> go.Figure:
     """Every validation digit placed by its 2-D code (left) and by PCA's first two coordinates
-    (right), coloured by the digit it shows — a label the autoencoder never saw."""
+    (right), coloured by the digit it shows — a label the autoencoder never saw. Written as plain
+    data (``charts.grid_layout``): it is redrawn at every frame of a training run."""
     left = (f"{name}: the 2-D code" if codes.latent == 2
             else f"{name}: its {codes.latent}-D code, top 2 principal directions")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=[
+    layout = charts.grid_layout(1, 2, horizontal_spacing=0.08, subplot_titles=[
         f"{left}<br>5-NN accuracy {codes.ae_knn:.2f}",
         f"PCA: first 2 components<br>5-NN accuracy of PCA-{codes.latent} {codes.pca_knn:.2f}"])
+    data = []
     for col, points in ((1, codes.ae), (2, codes.pca)):
         for d in range(10):
             sel = codes.labels == d
-            fig.add_scatter(x=points[sel, 0], y=points[sel, 1], mode="markers", name=str(d), legendgroup=str(d),
-                            showlegend=col == 1, row=1, col=col,
-                            marker=dict(size=6, color=DIGIT_COLORS[d], opacity=0.8),
-                            hovertemplate=f"digit {d}<extra></extra>")
-    fig.update_annotations(font=dict(size=15))
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    fig = style(fig, "Where each validation digit lands (colour: the digit, never used in training)", height=470)
-    fig.update_layout(legend=dict(title="digit", itemsizing="constant", orientation="h", y=-0.05),
-                      margin=dict(t=110, b=60))
-    return fig
+            data.append(dict(type="scatter", x=points[sel, 0], y=points[sel, 1], mode="markers", name=str(d),
+                             legendgroup=str(d), showlegend=col == 1,
+                             marker=dict(size=6, color=DIGIT_COLORS[d], opacity=0.8),
+                             hovertemplate=f"digit {d}<extra></extra>", **charts.cell(1, col, 2)))
+    for note in layout["annotations"]:
+        note["font"] = dict(size=15)
+    charts.update_axes(layout, "x", showticklabels=False)
+    charts.update_axes(layout, "y", showticklabels=False)
+    layout |= charts.base_layout("Where each validation digit lands (colour: the digit, never used in training)",
+                                 height=470, legend=dict(title=dict(text="digit"), itemsizing="constant",
+                                                         orientation="h", y=-0.05))
+    layout["margin"] |= dict(t=110, b=60)
+    return charts.figure(data, layout)
 
 
 def _mosaic(images: np.ndarray, gap: int = 1) -> np.ndarray:

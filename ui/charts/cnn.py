@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from dlcore import Trainer
 from dlcore.labs.cnn import Equivariance
+from ui import charts
 from ui.charts import color, style
 
 GREYS = "Greys"
@@ -26,33 +27,34 @@ def _image_axes(fig: go.Figure, rows: int, cols: int) -> None:
                                              autorange="reversed", constrain="domain")
 
 
+# shift_accuracy and layer_lines are redrawn at every frame of a training run: written as plain data
+# (``charts.figure``), without Plotly's per-property validation.
 def shift_accuracy(acc: Mapping[str, Mapping[int, float]]) -> go.Figure:
     """Validation accuracy of each network on the digits moved by 0, 1, 2 pixels (grouped bars)."""
-    fig = go.Figure()
+    data = []
     for i, (name, by_shift) in enumerate(acc.items()):
         shifts = list(by_shift)
-        fig.add_bar(x=[f"{s} px" for s in shifts], y=[by_shift[s] for s in shifts], name=name,
-                    marker_color=color(i), text=[f"{by_shift[s]:.2f}" for s in shifts], textposition="outside")
-    fig.update_xaxes(title="validation digits moved by (average of left, right, up, down)")
-    fig.update_yaxes(title="accuracy", range=[0, 1.12])
-    return style(fig, "Accuracy on shifted digits", height=380, barmode="group")
+        data.append(dict(type="bar", x=[f"{s} px" for s in shifts], y=[by_shift[s] for s in shifts], name=name,
+                         marker=dict(color=color(i)), text=[f"{by_shift[s]:.2f}" for s in shifts],
+                         textposition="outside"))
+    return charts.figure(data, charts.base_layout(
+        "Accuracy on shifted digits", height=380, barmode="group",
+        xaxis=charts.axis("validation digits moved by (average of left, right, up, down)"),
+        yaxis=charts.axis("accuracy", range=[0, 1.12])))
 
 
 def layer_lines(trainers: Mapping[str, Trainer], attribute: str, title: str, y_title: str,
                 log_y: bool = False) -> go.Figure:
     """A per-layer quantity of the recorder over training: one line per layer, CNN solid, MLP dotted."""
-    fig = go.Figure()
-    k = 0
+    data = []
     for run, t in trainers.items():
         values = t.recorder.layer_series(attribute)  # (records, layers)
         names = [s.name for s in t.recorder.records[0].layers if not attribute.startswith("act.") or s.act]
         for j, name in enumerate(names[: values.shape[1]]):
-            fig.add_scatter(x=t.recorder.steps(), y=values[:, j], mode="lines", name=f"{run} {name}",
-                            line=dict(color=color(k), width=3, dash="solid" if run == "CNN" else "dot"))
-            k += 1
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
-    return style(fig, title, height=360)
+            data.append(dict(type="scatter", x=t.recorder.steps(), y=values[:, j], mode="lines", name=f"{run} {name}",
+                             line=dict(color=color(len(data)), width=3, dash="solid" if run == "CNN" else "dot")))
+    return charts.figure(data, charts.base_layout(title, height=360, xaxis=charts.axis("step"),
+                                                  yaxis=charts.axis(y_title, log=log_y)))
 
 
 def equivariance_panels(x: np.ndarray, eq: Equivariance, channel: int) -> go.Figure:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dlcore import Trainer
 from dlcore.labs.dropout import ConventionComparison, generalization_gap
 from ui import charts
-from ui.charts import color, lines, style
+from ui.charts import color, style
 
 CONVENTION_LABELS = {"inverted": "inverted (PyTorch): ×1/q in training", "classic": "classic: ×q at inference"}
 
@@ -29,27 +29,22 @@ def loss_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
 
 
 def gap_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
-    """Validation loss − training loss of each run over training."""
-    series = {label: generalization_gap(t.recorder) for label, t in trainers.items()}
+    """Validation loss − training loss of each run over training (plain data: redrawn every frame)."""
+    data = [charts.line(*generalization_gap(t.recorder), label, i) for i, (label, t) in enumerate(trainers.items())]
+    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0, line=dict(color="grey", width=1))
     title = "Generalization gap<br><sub>validation loss − training loss, both in eval mode</sub>"
-    fig = lines(series, title, "step", "loss gap")
-    fig.add_hline(y=0, line=dict(color="grey", width=1))
-    fig.update_layout(margin=dict(t=80))
-    return fig
+    return charts.figure(data, charts.base_layout(title, margin=dict(t=80), shapes=[zero], xaxis=charts.axis("step"),
+                                                  yaxis=charts.axis("loss gap")))
 
 
 def mask_heatmap(mask: np.ndarray, title: str) -> go.Figure:
-    """A keep-mask (examples, units): kept units dark, dropped units light."""
-    fig = go.Figure(go.Heatmap(
-        z=mask.astype(np.float32), zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
-        colorscale=[[0, "#eeeeee"], [0.5, "#eeeeee"], [0.5, "#1f77b4"], [1, "#1f77b4"]],
-        hovertemplate="example %{y}, unit %{x}: %{z:.0f}<extra></extra>",
-    ))
-    fig.update_xaxes(title="hidden unit")
-    fig.update_yaxes(title="example in the mini-batch", autorange="reversed")
-    fig = style(fig, f"{title}<br><sub>last mini-batch: dark = kept, light = dropped</sub>", height=380)
-    fig.update_layout(margin=dict(t=80))
-    return fig
+    """A keep-mask (examples, units): kept units dark, dropped units light (plain data: redrawn every frame)."""
+    heatmap = dict(type="heatmap", z=mask.astype(np.float32), zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
+                   colorscale=[[0, "#eeeeee"], [0.5, "#eeeeee"], [0.5, "#1f77b4"], [1, "#1f77b4"]],
+                   hovertemplate="example %{y}, unit %{x}: %{z:.0f}<extra></extra>")
+    return charts.figure([heatmap], charts.base_layout(
+        f"{title}<br><sub>last mini-batch: dark = kept, light = dropped</sub>", height=380, margin=dict(t=80),
+        xaxis=charts.axis("hidden unit"), yaxis=charts.axis("example in the mini-batch", autorange="reversed")))
 
 
 def train_vs_eval(comp: ConventionComparison, units: int = 16) -> go.Figure:

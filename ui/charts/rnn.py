@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.labs.rnn import LOG10_FLOOR, BPTTMap, RecurrentTrainer
+from ui import charts
 from ui.charts import style
 
 CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}  # a cell keeps its colour everywhere
@@ -18,51 +19,60 @@ def _color(trainer: RecurrentTrainer) -> str:
     return CELL_COLORS[trainer.model_cfg.cell]
 
 
-def _legend_below(fig: go.Figure, height: int = 420) -> go.Figure:
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0), height=height,
-                      margin=dict(b=110))
-    return fig
+def _layout_below(title: str, height: int = 420, **layout) -> dict:
+    """The house layout with the legend below the plot, as plain data."""
+    return charts.base_layout(title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+                              margin=dict(b=110), **layout)
 
 
+def _hline(y: float, line: dict, text: str | None = None) -> tuple[dict, list[dict]]:
+    """A horizontal line across the plot (and its label at the top right), as plain shapes."""
+    shape = dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, line=line)
+    note = dict(text=text, xref="paper", x=1, y=y, xanchor="right", yanchor="bottom", showarrow=False)
+    return shape, [note] if text else []
+
+
+# The three charts below are redrawn at every frame of a training run: written as plain data
+# (``charts.figure``), without Plotly's per-property validation.
 def curves(trainers: Mapping[str, RecurrentTrainer], metric: str, chance: float | None = None) -> go.Figure:
     """Validation (solid) and training (dotted) accuracy or loss of each run over training."""
-    fig = go.Figure()
+    data = []
     for label, t in trainers.items():
         steps = t.recorder.steps()
         for split, dash in (("val", "solid"), ("train", "dot")):
             y = t.recorder.series(f"{split}_{metric}")
-            fig.add_scatter(x=steps, y=y, mode="lines+markers" if len(steps) == 1 else "lines",
-                            name=f"{label} — {'validation' if split == 'val' else 'train'}", legendgroup=label,
-                            line=dict(color=_color(t), width=3 if split == "val" else 2, dash=dash))
+            data.append(dict(type="scatter", x=steps, y=y, mode="lines+markers" if len(steps) == 1 else "lines",
+                             name=f"{label} — {'validation' if split == 'val' else 'train'}", legendgroup=label,
+                             line=dict(color=_color(t), width=3 if split == "val" else 2, dash=dash)))
+    shapes, notes = [], []
     if chance is not None:
-        fig.add_hline(y=chance, line=dict(color="#555", dash="dash", width=2),
-                      annotation_text=f"chance {chance:g}", annotation_position="top right")
-    fig.update_xaxes(title="step")
+        shape, notes = _hline(chance, dict(color="#555", dash="dash", width=2), f"chance {chance:g}")
+        shapes.append(shape)
     if metric == "acc":
-        fig.update_yaxes(title="accuracy", range=[0, 1.05])
-        title = "Accuracy: recall the first symbol"
+        yaxis, title = charts.axis("accuracy", range=[0, 1.05]), "Accuracy: recall the first symbol"
     else:
-        fig.update_yaxes(title="cross-entropy loss", type="log", exponentformat="power")
-        title = "Loss: validation (solid), train (dotted)"
-    return _legend_below(style(fig, title))
+        yaxis, title = charts.axis("cross-entropy loss", log=True), "Loss: validation (solid), train (dotted)"
+    return charts.figure(data, _layout_below(title, xaxis=charts.axis("step"), yaxis=yaxis, shapes=shapes,
+                                             annotations=notes))
 
 
 def bptt_profiles(trainers: Mapping[str, RecurrentTrainer]) -> go.Figure:
     """‖∂L/∂x_t‖ / ‖∂L/∂x_T‖ across t for each run: at initialization (dashed) and now (solid)."""
-    fig = go.Figure()
+    data = []
     for label, t in trainers.items():
         now = t.recorder.steps()[len(t.grad_norms) - 1]
         for which, dash, name in ((0, "dash", f"{label}, at initialization"), (-1, "solid", f"{label}, step {now}")):
             ratio = t.ratio_at(which)
             shown = [float(v) if np.isfinite(v) and v > 0 else None for v in ratio]
-            fig.add_scatter(x=np.arange(len(ratio)), y=shown, mode="lines", name=name, legendgroup=label,
-                            line=dict(color=_color(t), width=3, dash=dash))
-    fig.add_hline(y=1, line=dict(color="#999", width=1))
-    fig.update_xaxes(title="time step t (0 = the symbol to remember, T = the last distractor)")
-    fig.update_yaxes(title="‖∂L/∂x_t‖ / ‖∂L/∂x_T‖", type="log", exponentformat="power")
+            data.append(dict(type="scatter", x=np.arange(len(ratio)), y=shown, mode="lines", name=name,
+                             legendgroup=label, line=dict(color=_color(t), width=3, dash=dash)))
+    one, _ = _hline(1, dict(color="#999", width=1))
     title = "Backpropagation through time: how much gradient reaches step t<br><sub>relative to the last step; " \
             "log scale</sub>"
-    return _legend_below(style(fig, title), height=460)
+    return charts.figure(data, _layout_below(
+        title, height=460, shapes=[one],
+        xaxis=charts.axis("time step t (0 = the symbol to remember, T = the last distractor)"),
+        yaxis=charts.axis("‖∂L/∂x_t‖ / ‖∂L/∂x_T‖", log=True)))
 
 
 def bptt_heatmaps(maps: Mapping[str, BPTTMap], notes: Mapping[str, str], every: int, total_steps: int) -> go.Figure:
@@ -70,24 +80,30 @@ def bptt_heatmaps(maps: Mapping[str, BPTTMap], notes: Mapping[str, str], every: 
     colour = log₁₀ ‖∂L/∂x_t‖ / ‖∂L/∂x_T‖ on one shared scale. Each x axis spans the whole run, so
     a run that diverged shows a short stripe and its note ("diverged at step 2")."""
     zmin, zmax = heatmap_range(maps)
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=list(maps), horizontal_spacing=0.05)
+    cols = len(maps)
+    layout = charts.grid_layout(1, cols, subplot_titles=list(maps), horizontal_spacing=0.05)
+    for note in layout["annotations"]:
+        note["font"] = dict(size=16)
+    data = []
     for i, (name, bmap) in enumerate(maps.items()):
         edges = np.append(bmap.steps - every / 2, bmap.steps[-1] + every / 2)  # (n_records + 1,) column edges
-        fig.add_heatmap(x=edges, y=np.arange(bmap.log10_ratio.shape[1]), z=bmap.log10_ratio.T,  # (time, records)
-                        zmin=zmin, zmax=max(zmax, zmin + 1e-3), colorscale="Viridis", showscale=(i == 0),
-                        colorbar=dict(title="log₁₀ ratio"), row=1, col=i + 1,
-                        hovertemplate="step %{x:.0f}, t = %{y}<br>log₁₀ ratio = %{z:.1f}<extra></extra>")
-        fig.update_xaxes(title="training step", range=[-every / 2, total_steps + every / 2], row=1, col=i + 1)
+        axes = charts.cell(1, i + 1, cols)
+        data.append(dict(type="heatmap", x=edges, y=np.arange(bmap.log10_ratio.shape[1]), z=bmap.log10_ratio.T,
+                         zmin=zmin, zmax=max(zmax, zmin + 1e-3), colorscale="Viridis", showscale=(i == 0),
+                         colorbar=dict(title=dict(text="log₁₀ ratio")),
+                         hovertemplate="step %{x:.0f}, t = %{y}<br>log₁₀ ratio = %{z:.1f}<extra></extra>", **axes))
+        layout[f"xaxis{axes['xaxis'][1:]}"] |= dict(title=dict(text="training step"),
+                                                    range=[-every / 2, total_steps + every / 2])
         if notes.get(name):
-            fig.add_annotation(x=total_steps / 2, y=bmap.log10_ratio.shape[1] / 2, text=notes[name], showarrow=False,
-                               font=dict(size=16, color="#d62728"), row=1, col=i + 1)
-    fig.update_yaxes(title="time step t", row=1, col=1)
-    fig.update_annotations(font=dict(size=16))
+            layout["annotations"].append(dict(x=total_steps / 2, y=bmap.log10_ratio.shape[1] / 2, text=notes[name],
+                                              showarrow=False, font=dict(size=16, color="#d62728"),
+                                              xref=axes["xaxis"], yref=axes["yaxis"]))
+    layout["yaxis"] |= dict(title=dict(text="time step t"))
     title = "Gradient reaching step t over training<br><sub>log₁₀ ‖∂L/∂x_t‖ / ‖∂L/∂x_T‖; the symbol to remember " \
             "is t = 0, at the bottom</sub>"
-    fig = style(fig, title, height=430)
-    fig.update_layout(margin=dict(t=110), title=dict(y=0.96, yanchor="top"))
-    return fig
+    layout |= charts.base_layout(title, height=430, margin=dict(t=110))
+    layout["title"] |= dict(y=0.96, yanchor="top")
+    return charts.figure(data, layout)
 
 
 def heatmap_range(maps: Mapping[str, BPTTMap]) -> tuple[float, float]:

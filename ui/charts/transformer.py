@@ -22,18 +22,18 @@ def head_names(layers: int, heads: int) -> list[str]:
 
 def accuracy_curves(trainers: Mapping[str, SequenceTrainer]) -> go.Figure:
     """Validation accuracy of each run: per digit (dotted) and whole sequences (solid)."""
-    fig = go.Figure()
+    data = []
     for i, (label, t) in enumerate(trainers.items()):
         for field, name, dash in (("token_acc", "digits", "dot"), ("sequence_acc", "whole sequences", "solid")):
             steps, acc = t.series(field)
-            fig.add_scatter(x=steps, y=acc, mode="lines", name=f"{label} — {name}", legendgroup=label,
-                            line=dict(color=color(i), width=3, dash=dash))
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="validation accuracy", range=[0, 1.05])
+            data.append(dict(type="scatter", x=steps, y=acc, mode="lines", name=f"{label} — {name}",
+                             legendgroup=label, line=dict(color=color(i), width=3, dash=dash)))
     title = "Accuracy on validation<br><sub>dotted: digits right; solid: whole sequences right</sub>"
-    fig = style(fig, title, height=400)
-    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(t=80, b=120))
-    return fig
+    layout = charts.base_layout(title, height=400, xaxis=charts.axis("step"),
+                                yaxis=charts.axis("validation accuracy", range=[0, 1.05]),
+                                legend=dict(orientation="h", y=-0.25))
+    layout["margin"] |= dict(t=80, b=120)
+    return charts.figure(data, layout)
 
 
 def loss_curves(trainers: Mapping[str, SequenceTrainer]) -> go.Figure:
@@ -54,44 +54,53 @@ def _heatmap(fig: go.Figure, z: np.ndarray, row: int, col: int, labels: Sequence
 
 def attention_over_training(trainer: SequenceTrainer, columns: int = 5) -> go.Figure:
     """Every head's attention map (mean over the validation sequences), at up to ``columns``
-    recorded steps spread over the run so far: rows are heads, columns are steps."""
+    recorded steps spread over the run so far: rows are heads, columns are steps. Written as plain
+    data (``charts.grid_layout``): it is redrawn at every frame of a training run."""
     snaps = trainer.snapshots
     picks = sorted({round(i) for i in np.linspace(0, len(snaps) - 1, min(columns, len(snaps)))})
     cfg = trainer.model_cfg
     names = head_names(cfg.layers, cfg.heads)
-    fig = make_subplots(rows=len(names), cols=len(picks), horizontal_spacing=0.02, vertical_spacing=0.04,
-                        column_titles=[f"step {snaps[i].step}" for i in picks], row_titles=names)
+    layout = charts.grid_layout(len(names), len(picks), horizontal_spacing=0.02, vertical_spacing=0.04,
+                                column_titles=[f"step {snaps[i].step}" for i in picks], row_titles=names)
+    ticks = [str(i) for i in range(cfg.length)]
+    data = []
     for c, i in enumerate(picks):
         maps = snaps[i].maps.reshape(len(names), cfg.length, cfg.length)  # (heads, T, T)
         for r, m in enumerate(maps):
-            _heatmap(fig, m, r + 1, c + 1, showscale=(r == 0 and c == 0))
-    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
-    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False)
-    fig.update_annotations(font=dict(size=14))
+            data.append(dict(type="heatmap", z=m.astype(np.float32), x=ticks, y=ticks, zmin=0, zmax=1,
+                             colorscale=ATTENTION_SCALE, showscale=(r == 0 and c == 0),
+                             colorbar=dict(title=dict(text="weight"), len=0.8),
+                             hovertemplate="query %{y} reads key %{x}: %{z:.2f}<extra></extra>",
+                             **charts.cell(r + 1, c + 1, len(picks))))
+    charts.update_axes(layout, "x", showticklabels=False, ticks="", showgrid=False)
+    charts.update_axes(layout, "y", showticklabels=False, ticks="", showgrid=False, autorange="reversed")
+    for note in layout.get("annotations", []):
+        note["font"] = dict(size=14)
     title = "Attention of every head over training<br><sub>row = query position 0–7 (top to bottom), " \
             "column = key position 0–7; mean over the validation sequences</sub>"
-    fig = style(fig, title, height=150 * len(names) + 130)
-    fig.update_layout(margin=dict(t=110, r=40))
-    return fig
+    layout |= charts.base_layout(title, height=150 * len(names) + 130)
+    layout["margin"] |= dict(t=110, r=40)
+    return charts.figure(data, layout)
 
 
 def anti_diagonal_curves(trainers: Mapping[str, SequenceTrainer]) -> go.Figure:
     """The weight each head puts on key T−1−i from query i, over training (the reverse pattern):
     solid for the first run, dotted for the one without positions."""
-    fig = go.Figure()
+    data = []
     for r, (label, trainer) in enumerate(trainers.items()):
         steps = [s.step for s in trainer.snapshots]
         weights = np.stack([anti_diagonal_weight(s.maps).reshape(-1) for s in trainer.snapshots])  # (snaps, heads)
         cfg = trainer.model_cfg
         for h, name in enumerate(head_names(cfg.layers, cfg.heads)):
-            fig.add_scatter(x=steps, y=weights[:, h], mode="lines", name=f"{label}: {name}",
-                            line=dict(color=color(h), width=3, dash="dot" if r else "solid"))
-    fig.add_hline(y=1 / 8, line=dict(color="grey", dash="dash"), annotation_text="uniform: 1/8")
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="weight on key 7 − i", range=[0, 1.05])
-    fig = style(fig, "Weight on the anti-diagonal (the reverse pattern)", height=420)
-    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=120))
-    return fig
+            data.append(dict(type="scatter", x=steps, y=weights[:, h], mode="lines", name=f"{label}: {name}",
+                             line=dict(color=color(h), width=3, dash="dot" if r else "solid")))
+    uniform = dict(type="line", xref="paper", x0=0, x1=1, y0=1 / 8, y1=1 / 8, line=dict(color="grey", dash="dash"))
+    note = dict(text="uniform: 1/8", xref="paper", x=1, y=1 / 8, xanchor="right", yanchor="bottom", showarrow=False)
+    layout = charts.base_layout("Weight on the anti-diagonal (the reverse pattern)", height=420,
+                                xaxis=charts.axis("step"), yaxis=charts.axis("weight on key 7 − i", range=[0, 1.05]),
+                                legend=dict(orientation="h", y=-0.25), shapes=[uniform], annotations=[note])
+    layout["margin"] |= dict(b=120)
+    return charts.figure(data, layout)
 
 
 def sequence_attention(maps: np.ndarray, tokens: np.ndarray, title: str) -> go.Figure:
