@@ -6,6 +6,10 @@ shared results, so their script run is the cost of drawing the page: every chart
 paragraph once. Printed per page: the median CPU milliseconds of those views, and how many
 charts one view draws. Pages whose runs are not shared (their own trainers) retrain on every
 view, and say so.
+
+It also times every redraw of the live run (``ui.live._draw``: the progress bar and the page's
+``draw``) in the training view, on the drawing thread's CPU clock: the median and the largest
+frame, in milliseconds. That is what the pacing multiplies by the number of frames.
 """
 
 from __future__ import annotations
@@ -19,18 +23,32 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dlcore.catalog import all_concepts
+from ui import live
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def view(page: str) -> tuple[float, int]:
-    """(CPU seconds of one session opening ``page`` through the frame, charts drawn)."""
+def view(page: str, frames: list[float] | None = None) -> tuple[float, int]:
+    """(CPU seconds of one session opening ``page`` through the frame, charts drawn). With ``frames``,
+    the CPU seconds of each redraw of a live run are appended to it."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["predict"] = "0"  # no question first: the page trains at once
     at.run()
-    start = time.process_time()
-    at.switch_page(page).run()
-    cpu = time.process_time() - start
+    draw = live._draw
+
+    def timed(placeholder, run, page_draw) -> None:
+        start = time.thread_time()
+        draw(placeholder, run, page_draw)
+        if frames is not None and not run.done:  # a frame of a run in training (the last one draws once)
+            frames.append(time.thread_time() - start)
+
+    live._draw = timed
+    try:
+        start = time.process_time()
+        at.switch_page(page).run()
+        cpu = time.process_time() - start
+    finally:
+        live._draw = draw
     if at.exception:
         raise RuntimeError(f"{page}: {at.exception[0].value}")
     return cpu, len(at.get("plotly_chart"))
@@ -39,11 +57,15 @@ def view(page: str) -> tuple[float, int]:
 def measure(repeats: int = 3) -> dict[str, dict]:
     out = {}
     for concept in all_concepts():
-        first, charts = view(concept.page)  # trains (and shares the finished run, where the page does)
+        frames: list[float] = []
+        live.results().clear()
+        first, charts = view(concept.page, frames)  # trains (and shares the finished run, where the page does)
         views = [view(concept.page)[0] for _ in range(repeats)]
         median = statistics.median(views)
         out[concept.title] = {"first_view_cpu_ms": first * 1000, "view_cpu_ms": median * 1000, "charts": charts,
-                              "shared": median < 0.5 * first}
+                              "shared": median < 0.5 * first, "frames": len(frames),
+                              "frame_cpu_ms_median": statistics.median(frames) * 1000 if frames else float("nan"),
+                              "frame_cpu_ms_max": max(frames) * 1000 if frames else float("nan")}
     return out
 
 
@@ -59,10 +81,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         print(json.dumps(result, indent=2))
         return result
-    print(f"{'page':<34}{'first view':>12}{'later views':>13}{'charts':>8}  ms of CPU")
+    print(f"{'page':<34}{'first view':>12}{'later views':>13}{'charts':>8}{'frames':>8}{'frame median':>14}"
+          f"{'frame max':>11}  ms of CPU")
     for title, r in result.items():
         note = "" if r["shared"] else "  (retrains: runs not shared)"
-        print(f"{title:<34}{r['first_view_cpu_ms']:>12.0f}{r['view_cpu_ms']:>13.0f}{r['charts']:>8}{note}")
+        print(f"{title:<34}{r['first_view_cpu_ms']:>12.0f}{r['view_cpu_ms']:>13.0f}{r['charts']:>8}{r['frames']:>8}"
+              f"{r['frame_cpu_ms_median']:>14.1f}{r['frame_cpu_ms_max']:>11.1f}{note}")
     return result
 
 
