@@ -189,6 +189,25 @@ def trains_on_uploaded_points(at: AppTest, prefix: str, trained_on, expected, cu
 
 
 # ---------------------------------------------------------------- a classroom on one link
+def networks(run) -> dict:
+    """The torch networks of a run, by name: its ``model`` (a ``Trainer``); else every network among
+    its attributes (a GAN's ``G`` and ``D``) and those of a ``Stepwise`` it holds (``trainer.model``).
+    None for a run of no network (the scalar engine, scikit-learn): its rows are what is checked."""
+    import torch
+
+    from dlcore import Stepwise
+
+    if isinstance(getattr(run, "model", None), torch.nn.Module):
+        return {"model": run.model}
+    found = {}
+    for name, value in vars(run).items():
+        if isinstance(value, torch.nn.Module):
+            found[name] = value
+        elif isinstance(value, Stepwise):
+            found.update({f"{name}.{k}": net for k, net in networks(value).items()})
+    return found
+
+
 def shares_one_finished_run(page: str, prefix: str, link: dict, score):
     """Two students opening ``link`` on ``page``: the first trains the run and publishes it, the second
     draws the very same frozen networks without training (and drawing every section leaves them in eval
@@ -201,14 +220,18 @@ def shares_one_finished_run(page: str, prefix: str, link: dict, score):
     live.results().clear()
     first = linked_at(page, link).session_state[f"{prefix}.run"]
     assert first.done and live.results().get(first.config_hash) is first.trainers
-    weights = {n: {k: v.clone() for k, v in t.model.state_dict().items()} for n, t in first.trainers.items()}
+    weights = {(n, m): {k: v.clone() for k, v in net.state_dict().items()}
+               for n, t in first.trainers.items() for m, net in networks(t).items()}
+    rows = {n: repr(t.rows()) for n, t in first.trainers.items()}
     at = linked_at(page, link)  # a second student, later: the very same frozen networks, no training
     assert not at.exception and not at.error
     second = at.session_state[f"{prefix}.run"]
     assert second.trainers is first.trainers and second.cpu_seconds == 0 and not second.playing
     for name, t in second.trainers.items():  # drawing every section only read them
-        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters()), name
-        assert all(torch.equal(v, weights[name][k]) for k, v in t.model.state_dict().items()), name
+        assert repr(t.rows()) == rows[name], name
+        for m, net in networks(t).items():
+            assert not net.training and not any(p.requires_grad for p in net.parameters()), (name, m)
+            assert all(torch.equal(v, weights[name, m][k]) for k, v in net.state_dict().items()), (name, m)
     other = linked_at(page, {**link, "seed": "22"}).session_state[f"{prefix}.run"]
     assert other.trainers is not first.trainers and other.config_hash != first.config_hash
     assert score(other) != score(first)
@@ -236,7 +259,8 @@ def follows_then_takes_over(page: str, link: dict, monkeypatch) -> None:
     flight.followers = 1
     live.results().progressed(whole.config_hash, leader, leader.snapshot)
     snapshot = flight.snapshot
-    weights = {n: [p.clone() for p in t.model.parameters()] for n, t in snapshot.items()}
+    weights = {(n, m): [p.clone() for p in net.parameters()] for n, t in snapshot.items()
+               for m, net in networks(t).items()}
     joined = threading.Event()
 
     def heartbeat() -> None:  # the leader is alive until the student has joined; then it stops advancing
@@ -268,9 +292,10 @@ def follows_then_takes_over(page: str, link: dict, monkeypatch) -> None:
         # On from the snapshot: the same numbers (repr: NaN equals NaN).
         assert repr(t.rows()) == repr(whole.trainers[name].rows()), name
     for name, t in snapshot.items():  # drawing only read the snapshot
-        assert not t.model.training and not any(p.requires_grad for p in t.model.parameters()), name
-        assert all(a.numpy().tobytes() == b.numpy().tobytes()  # bit for bit, NaN too (a run that blew up)
-                   for a, b in zip(t.model.parameters(), weights[name])), name
+        for m, net in networks(t).items():
+            assert not net.training and not any(p.requires_grad for p in net.parameters()), (name, m)
+            assert all(a.numpy().tobytes() == b.numpy().tobytes()  # bit for bit, NaN too (a run that blew up)
+                       for a, b in zip(net.parameters(), weights[name, m])), (name, m)
 
 
 # ---------------------------------------------------------------- predict, then reveal
