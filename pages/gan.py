@@ -80,7 +80,8 @@ if cap < steps:
     st.caption(f"⏱️ Capped at {cap} steps with these settings, so the run finishes within a few seconds.")
 st.caption("Results vary with the seed: a GAN that covers every mode on one seed may miss some on another. "
            "Try a few seeds before trusting a setting.")
-run = live.session("gan.run", stable_hash(mix, gan, train), lambda: {"GAN": lab.GANTrainer(mix, gan, train)})
+run = live.session("gan.run", stable_hash(mix, gan, train), lambda: {"GAN": lab.GANTrainer(mix, gan, train)},
+                   shared=True)
 predict.hold(guess, run)
 
 

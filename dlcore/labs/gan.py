@@ -400,6 +400,34 @@ class GANTrainer(Stepwise):
         return [{"step": i + 1, "d_loss": d, "g_loss": g, "g_grad_norm": n}
                 for i, (d, g, n) in enumerate(zip(self.d_losses, self.g_losses, self.g_grad_norms))]
 
+    # -------------------------------------------------------------- shared by many sessions (ui.results)
+    _modes_before = None  # set by _read_only: what _writable restores
+
+    def _shared_parts(self) -> tuple:
+        """What a copy shares instead of copying: the data, the fixed noise and the records so far
+        (no step changes them; a step appends a new record)."""
+        return (self.mix, self.z_eval, self.real_shown, *self.records)
+
+    def _read_only(self) -> None:
+        """G and D in eval mode (no layer of theirs behaves differently: it says they are not
+        training) and their weights needing no grad, so sessions drawing this run only read it."""
+        if self._modes_before is not None:
+            return  # already read-only
+        nets = (self.G, self.D)
+        self._modes_before = [(net.training, [p.requires_grad for p in net.parameters()]) for net in nets]
+        for net in nets:
+            net.eval()
+            net.requires_grad_(False)
+
+    def _writable(self) -> None:
+        if self._modes_before is None:
+            return
+        for net, (mode, grads) in zip((self.G, self.D), self._modes_before):
+            net.train(mode)
+            for p, g in zip(net.parameters(), grads):
+                p.requires_grad_(g)
+        self._modes_before = None
+
     def train_step(self) -> float:
         """``d_steps`` updates of D, then one of G. Returns G's loss."""
         if self.done:
@@ -484,10 +512,15 @@ class GANTrainer(Stepwise):
         """‖∂L_G/∂θ_G‖ of the generator under the minimax and the non-saturating loss, on the
         same noise and the current D: how hard each loss would push G right now."""
         z = torch.randn(batch, self.gan_cfg.latent, generator=torch.Generator().manual_seed(self.train_cfg.seed + 3))
+        # Gradients of G's weights, taken on private copies of G and D: the run may be shared by many
+        # sessions (ui.results), its weights frozen without grad, and a page only reads it.
+        G, D = build_gan(self.gan_cfg)
+        G.load_state_dict(self.G.state_dict())
+        D.load_state_dict(self.D.state_dict())
+        params = list(G.parameters())
         norms = {}
         for loss in ("minimax", "non_saturating"):
-            params = list(self.G.parameters())
-            grads = torch.autograd.grad(generator_loss(loss, self.D(self.G(z))), params)
+            grads = torch.autograd.grad(generator_loss(loss, D(G(z))), params)
             norms[loss] = float(torch.sqrt(sum((g ** 2).sum() for g in grads)))
         return norms
 

@@ -9,8 +9,10 @@ from tests.support.helpers import (
     MALFORMED_CSV,
     app_at,
     figure,
+    follows_then_takes_over,
     linked_at,
     predicted_at,
+    shares_one_finished_run,
     trains_on_uploaded_points,
     upload_csv,
     values,
@@ -192,3 +194,15 @@ def test_predict_holds_the_gan_on_an_upload_then_checks_the_answer_against_it():
     assert not at.exception and at.session_state["gan.run"].done
     assert at.session_state["gan.run"].trainers["GAN"].g_losses == mine.g_losses  # the run on the file
     assert [s.icon for s in at.success if s.icon] == ["✅"], [s.value for s in at.success]
+
+
+# --- A classroom: the same link trains one run ------------------------------------------------------
+CLASS_LINK = {"steps": "500", "seed": "21"}  # the fewest steps the page offers
+
+
+def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
+    shares_one_finished_run(PAGE, "gan", CLASS_LINK, score=lambda run: run.trainers["GAN"].g_losses[-1])
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    follows_then_takes_over(PAGE, CLASS_LINK, monkeypatch)

@@ -168,3 +168,47 @@ def test_a_gan_on_an_upload_samples_only_its_points_and_shows_each_once():
     assert len(t.real_shown) == 120 and len(torch.unique(t.real_shown, dim=0)) == 120
     t.run()
     assert t.status == "finished" and len(t.records[-1].per_mode) == 2
+
+
+# --- Shared by a classroom (ui.results): snapshots, frozen runs, copies that train on ---------------
+def test_a_copy_of_a_snapshot_trains_on_to_exactly_the_uninterrupted_run():
+    whole = lab.GANTrainer(train=SHORT).run()
+    leader = lab.GANTrainer(train=SHORT)
+    leader.advance(13)
+    snap = leader.snapshot()
+    leader.advance(3)  # the leader trains on: the snapshot does not move
+    assert snap.step == 13 and len(snap.g_losses) == 13
+    assert all(not p.requires_grad for net in (snap.G, snap.D) for p in net.parameters())
+    own = snap.trainable_copy().run()
+    assert all(p.requires_grad for net in (own.G, own.D) for p in net.parameters())
+    assert repr(own.rows()) == repr(whole.rows()) and own.series()["modes_covered"].tolist() == \
+        whole.series()["modes_covered"].tolist()
+    assert snap.z_eval is leader.z_eval and snap.records[0] is leader.records[0]  # shared, not copied
+
+
+@pytest.mark.parametrize("loss", lab.LOSSES)
+def test_looking_at_a_frozen_gan_never_switches_its_networks_nor_draws_from_its_generator(loss):
+    """A finished run is shared by every session (ui.results): what the page draws — GAN Lab's view,
+    the series, the non-saturating trick's numbers — may only read it. Switching or moving G or D is
+    a write; so is drawing from the run's own generator (thirty sessions would each advance it)."""
+    t = lab.GANTrainer(train=replace(SHORT, loss=loss)).run()
+    t.freeze()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a shared network was moved or switched")
+
+    for net in (t.G, t.D):
+        net._apply, net.train = refuse, refuse
+    state = t.generator.get_state()
+    weights = [p.clone() for net in (t.G, t.D) for p in net.parameters()]
+    rows = repr(t.rows())
+    for _ in range(2):  # the same numbers each time: nothing they read moved
+        v = t.view()
+        norms = t.generator_gradient_norms()
+        assert v.arrows.shape == (150, 2) and np.isfinite(v.arrows).all()
+        assert set(norms) == {"minimax", "non_saturating"} and all(n > 0 for n in norms.values())
+        t.mean_d_fake(), t.series(), t.generate()
+    assert np.array_equal(t.view().arrows, v.arrows) and t.generator_gradient_norms() == norms
+    assert torch.equal(t.generator.get_state(), state) and repr(t.rows()) == rows
+    assert all(torch.equal(a, b) for a, b in zip((p for net in (t.G, t.D) for p in net.parameters()), weights))
+    assert all(not p.requires_grad for net in (t.G, t.D) for p in net.parameters())
