@@ -109,8 +109,11 @@ if own is not None:
 st.caption(f"The same network (seed {seed}, {hidden} hidden {ACTIVATION_LABELS[activation]} units, "
            f"{LOSS_LABELS[loss]}) {learns}: every step the scalar engine backpropagates the mean loss of the batch "
            f"and takes θ ← θ − {lr:g}·∂L/∂θ.")
-run = live.session("bp.run", stable_hash(net, train, points),
-                   lambda: {"tiny net": bp.ScalarTrainer(net, train, points)})
+# Training uses the network, its seed and the points, not the walk-through's one example: moving x₁, x₂
+# or y keeps the run (and the one the class shares).
+trained = replace(net, x1=base.x1, x2=base.x2, target=base.target)
+run = live.session("bp.run", stable_hash(trained, train, points),
+                   lambda: {"tiny net": bp.ScalarTrainer(trained, train, points)}, shared=True)
 predict.hold(guess, run)
 
 

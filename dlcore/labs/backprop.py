@@ -518,6 +518,12 @@ class ScalarTrainer(Stepwise):
         self.values: list[list[float]] = []  # (steps + 1, n_params) θ before each step, and at the end
         self.values.append([self.params[n] for n in self.names])
 
+    def _shared_parts(self) -> tuple:
+        """What a snapshot shares instead of copying (``ui.results``): the training points, which
+        no step changes. The rest is floats and lists of floats, copied; the run has no network
+        mode nor tensor needing grad, so the read-only hooks have nothing to switch."""
+        return (self.points, self.dataset, self.x, self.y, self.names)
+
     def batch_loss(self, idx: list[int]) -> tuple[Value, dict[str, Value]]:
         """The graph of the mean loss over the examples ``idx``; the parameters are shared nodes."""
         p = _param_values(self.params, self.net_cfg.hidden)

@@ -8,9 +8,11 @@ import pytest
 from tests.support.helpers import (
     app_at,
     figure,
+    follows_then_takes_over,
     holds_then_right,
     linked_at,
     predicted_at,
+    shares_one_finished_run,
     trains_on_uploaded_points,
     upload_csv,
 )
@@ -158,3 +160,27 @@ def test_predict_holds_the_run_on_an_upload_then_checks_the_answer_against_it():
     assert not at.exception and at.session_state["bp.run"].done
     assert at.session_state["bp.run"].trainers["tiny net"].losses == mine.losses  # the run on the file
     assert [s.icon for s in at.success if s.icon] == ["✅"], [s.value for s in at.success]
+
+
+# --- A classroom: the same link trains one run ------------------------------------------------------
+CLASS_LINK = {"steps": "100", "seed": "21"}  # the fewest steps the page offers
+
+
+def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
+    shares_one_finished_run(PAGE, "bp", CLASS_LINK, score=lambda run: run.trainers["tiny net"].losses[-1])
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    follows_then_takes_over(PAGE, CLASS_LINK, monkeypatch)
+
+
+def test_the_walk_through_example_is_not_part_of_the_trained_run():
+    """x₁, x₂ and y are the walk-through's one example; training never sees them. Moving them keeps the
+    run (no retraining, the class's shared one); the network's settings make another run."""
+    at = linked_at(PAGE, CLASS_LINK)
+    run = at.session_state["bp.run"]
+    at.slider(key="bp.x1").set_value(-1.5)
+    at.slider(key="bp.y").set_value(0.0).run()
+    assert not at.exception and at.session_state["bp.run"] is run
+    at.select_slider(key="bp.hidden").set_value(3).run()
+    assert not at.exception and at.session_state["bp.run"].config_hash != run.config_hash

@@ -129,3 +129,18 @@ def test_files_of_more_than_two_classes_are_refused_for_the_one_output_network()
         bp.TrainingPoints(upload=parse_csv(three, "2d"))  # the config refuses it too, whoever parsed it
     two = bp.parse_two_classes(re.sub(r",2$", ",1", three, flags=re.M))
     assert two.n_classes == 2 and bp.TrainingPoints(upload=two).dataset().y_train.unique().tolist() == [0, 1]
+
+
+def test_a_copy_of_a_snapshot_trains_on_to_exactly_the_uninterrupted_run():
+    """Shared by a classroom (ui.results): a snapshot is a copy that stepping the run never changes;
+    a trainable copy of it trains on to the same numbers as the run trained in one go."""
+    train = replace(bp.BACKPROP_TRAIN, steps=60, batch_size=8)
+    whole = bp.ScalarTrainer(bp.TinyNetConfig(), train).run()
+    leader = bp.ScalarTrainer(bp.TinyNetConfig(), train)
+    leader.advance(23)
+    snap = leader.snapshot()
+    leader.advance(5)
+    assert snap.step == 23 and len(snap.rows()) == 23 and snap.params != leader.params
+    own = snap.trainable_copy().run()
+    assert repr(own.rows()) == repr(whole.rows()) and own.params == whole.params
+    assert snap.x is leader.x and snap.dataset is leader.dataset  # the points are shared, not copied
