@@ -46,7 +46,7 @@ cfg = checked(lambda: cl.ClassicalConfig(methods=tuple(m for m in cl.METHODS if 
                                          feature_sets=tuple(f for f in cl.FEATURE_SETS if f in feature_sets),
                                          mlp_width=width, mlp_lr=lr, mlp_steps=steps, boosting_rounds=rounds, k=k,
                                          seed=seed))
-run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"comparison": cl.ClassicalRun(cfg)})
+run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"comparison": cl.ClassicalRun(cfg)}, shared=True)
 predict.hold(guess, run)
 
 

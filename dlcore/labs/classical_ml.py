@@ -207,6 +207,22 @@ class ClassicalRun(Stepwise):
         self.train_cfg = TrainConfig(steps=len(self.jobs))
         self.step, self.status, self.message = 0, "ready", ""
 
+    # Shared by many sessions (ui.results): a snapshot shares the features and every fit done so far —
+    # a job adds fits and never changes one — and copies the rest (the table of results, the step).
+    def _fits(self) -> list[Fit]:
+        return [fit for r in self.results.values() for fit in r.values()]
+
+    def _shared_parts(self) -> tuple:
+        return (self.raw, self.scaled, self.y_train, self.y_val, self.jobs, *self._fits())
+
+    def _read_only(self) -> None:
+        """Every MLP fitted so far frozen (eval mode, weights needing no grad): they are finished runs
+        of their own, shared with every copy of this run, which only reads them. The scikit-learn
+        models are only read. ``_writable`` leaves them frozen: no later job trains them again."""
+        for fit in self._fits():
+            if isinstance(fit.model, Trainer):
+                fit.model.freeze()
+
     def train_step(self) -> float:
         features, n = self.jobs[self.step]
         self.status = "running"

@@ -1,8 +1,19 @@
 """AppTest of the Deep learning vs classical ML page."""
 
+from types import SimpleNamespace
+
 import pytest
 
-from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, values
+from dlcore.labs import classical_ml as cl
+from tests.support.helpers import (
+    app_at,
+    figure,
+    follows_then_takes_over,
+    holds_then_right,
+    predicted_at,
+    shares_one_finished_run,
+    values,
+)
 
 PAGE = "pages/classical_ml.py"
 
@@ -86,3 +97,19 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
     at = predicted(guess=min(measured, key=measured.get))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- A classroom: the same link trains one run ------------------------------------------------------
+CLASS_LINK = {"steps": "50", "seed": "21"}  # the fewest MLP steps the page offers
+
+
+def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
+    shares_one_finished_run(PAGE, "cl", CLASS_LINK,
+                            score=lambda run: [r["val_acc"] for r in run.trainers["comparison"].rows()])
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    # The rows hold each fit's CPU time, measured and never twice the same: on a stopped clock every fit
+    # takes 0 s, so the rows compare what the run computed.
+    monkeypatch.setattr(cl, "time", SimpleNamespace(process_time=lambda: 0.0))
+    follows_then_takes_over(PAGE, CLASS_LINK, monkeypatch)

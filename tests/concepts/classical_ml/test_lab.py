@@ -75,3 +75,58 @@ def test_trees_see_unscaled_features_so_their_rules_read_in_ink():
     with pytest.raises(ValueError, match="fitted on pixels"):
         run2 = cl.ClassicalRun(replace(TINY, sizes=(30,), feature_sets=("hand-made",))).run()
         cl.logistic_weights(run2.largest("hand-made")["logistic regression"])
+
+
+# --- Shared by a classroom (ui.results): snapshots, frozen runs, copies that fit on -----------------
+def accuracies(run: cl.ClassicalRun) -> list:
+    """Every (features, size, method, accuracy, size of the model): the run's numbers, without the
+    timings (CPU time is measured, not computed)."""
+    return [(r["features"], r["train_size"], r["method"], r["val_acc"], r["size"]) for r in run.rows()]
+
+
+def test_a_copy_of_a_snapshot_fits_on_to_exactly_the_uninterrupted_run():
+    whole = cl.ClassicalRun(TINY).run()
+    leader = cl.ClassicalRun(TINY)
+    leader.advance(2)
+    snap = leader.snapshot()
+    leader.advance(1)  # the leader goes on: the snapshot does not move
+    assert snap.step == 2 and len(snap.results) == 2
+    assert snap.raw is leader.raw and snap.results[("pixels", 30)] is not leader.results[("pixels", 30)]
+    assert snap.results[("pixels", 30)]["MLP"] is leader.results[("pixels", 30)]["MLP"]  # a fit is shared
+    own = snap.trainable_copy().run()
+    assert accuracies(own) == accuracies(whole)
+
+
+def test_looking_at_a_frozen_run_never_switches_an_mlp_nor_changes_a_fitted_model():
+    """A finished run is shared by every session: what the page draws may only read it. Its MLPs are
+    frozen (eval mode, no grad) and never moved or switched; the scikit-learn models stay as fitted."""
+    import pickle
+
+    import torch
+
+    from ui.charts import classical_ml as cc
+
+    run = cl.ClassicalRun(TINY).run()
+    run.freeze()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a shared network was moved or switched")
+
+    mlps = [fit.model for r in run.results.values() for m, fit in r.items() if m == "MLP"]
+    assert len(mlps) == 4 and all(not t.model.training for t in mlps)
+    assert not any(p.requires_grad for t in mlps for p in t.model.parameters())
+    for t in mlps:
+        t.model._apply, t.model.train = refuse, refuse
+    fitted = {(k, m): pickle.dumps(fit.model) for k, r in run.results.items() for m, fit in r.items() if m != "MLP"}
+    weights = [p.clone() for t in mlps for p in t.model.parameters()]
+    rows = repr(run.rows())
+    for features in TINY.feature_sets:
+        full = run.largest(features)
+        cc.scaling(run), cc.features(run), cc.fit_times(run, features), run.diverged_messages()
+        if features == "pixels":
+            cc.logistic_images(cl.logistic_weights(full["logistic regression"]))
+        assert cl.tree_rules(full["decision tree"], features)
+    assert run.script("frozen") and repr(run.rows()) == rows
+    assert all(pickle.dumps(fit.model) == fitted[k, m] for k, r in run.results.items() for m, fit in r.items()
+               if m != "MLP")
+    assert all(torch.equal(a, b) for a, b in zip((p for t in mlps for p in t.model.parameters()), weights))
