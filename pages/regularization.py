@@ -56,8 +56,10 @@ comp = checked(lambda: Comparison.over(
     replace(base.data, noise=noise, seed=seed), base.model, replace(base.train, steps=steps, seed=seed),
     "train.weight_decay", decays, labels, upload=own,
 ))
+# Shared by everyone on the same link: the comparison's hash covers the data (noise, seed, an upload by its
+# digest), the network, the steps and the decays; the random-labels flag is the one input outside it.
 run = live.session(f"{c.page}.run", stable_hash(comp) + ("-random" if random else ""),
-                   lambda: reg.trainers(comp, random, device()))
+                   lambda: reg.trainers(comp, random, device()), shared=True)
 predict.hold(guess, run)
 
 

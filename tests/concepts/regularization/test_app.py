@@ -5,7 +5,17 @@ from dataclasses import replace
 import pytest
 
 from dlcore.labs.regularization import REGULARIZATION as R
-from tests.support.helpers import app_at, figure, holds_then_right, linked_at, predicted_at, trains_on_uploads, values
+from tests.support.helpers import (
+    app_at,
+    figure,
+    follows_then_takes_over,
+    holds_then_right,
+    linked_at,
+    predicted_at,
+    shares_one_finished_run,
+    trains_on_uploads,
+    values,
+)
 
 PAGE = "pages/regularization.py"
 
@@ -93,3 +103,18 @@ def test_an_uploaded_file_retrains_on_it_and_a_bad_one_is_a_sentence():
     own = parse_csv(sample_csv("moons", 120, seed=3)).to_dataset(replace(R.data, noise=0.5))
     trained_on = next(iter(run.trainers.values())).dataset
     assert (trained_on.x_train == own.x_train).all() and not (trained_on.y_train == own.y_train).all()
+
+
+# --- A classroom: the same link shares one run ------------------------------------------------------
+def test_the_same_link_draws_one_finished_run_and_another_seed_or_random_labels_train_their_own():
+    link = {"steps": "100", "wd": "0", "seed": "21"}
+    first = shares_one_finished_run(PAGE, "reg", link,
+                                    score=lambda run: run.trainers["λ = 0"].recorder.records[-1].val_loss)
+    # The random-labels flag is outside the comparison's configs: it must still name another run.
+    shuffled = linked_at(PAGE, {**link, "random": "1"}).session_state["reg.run"]
+    assert shuffled.config_hash != first.config_hash and shuffled.trainers is not first.trainers
+    assert shuffled.cpu_seconds > 0  # trained, not handed the run on true labels
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    follows_then_takes_over(PAGE, {"steps": "100", "wd": "0", "random": "1", "seed": "31"}, monkeypatch)
