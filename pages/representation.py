@@ -53,7 +53,8 @@ c.publish()
 
 cfg = checked(lambda: rp.RepresentationConfig(depth=depth, width=width, lr=lr, steps=steps,
                                               snapshot_every=max(steps // 20, 1), probe_labels=labels, seed=seed))
-run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"network": rp.RepresentationRun(cfg, device())})
+run = live.session(f"{c.page}.run", stable_hash(cfg), lambda: {"network": rp.RepresentationRun(cfg, device())},
+                   shared=True)
 predict.hold(guess, run)
 
 

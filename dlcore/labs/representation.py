@@ -96,15 +96,18 @@ class TransferConfig:
 @torch.no_grad()
 def layer_features(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     """The representation of ``x`` at every depth, in eval mode: ``[pixels, layer 1, …]``, each
-    (n, features) on the CPU. The model's mode is left as it was."""
-    mode = model.training
-    model.eval()
+    (n, features) on the CPU. The model's mode is left as it was: a model in eval mode is only read
+    (a finished run's, shared by many sessions, is never switched)."""
+    training = model.training
+    if training:
+        model.eval()
     h = x.to(next(model.parameters()).device)  # (n, 64)
     out = [h.cpu()]
     for block in model.blocks:
         h = block(h)  # (n, width)
         out.append(h.cpu())
-    model.train(mode)
+    if training:
+        model.train()
     return out
 
 
@@ -194,7 +197,8 @@ class RepresentationRun(Stepwise):
     ``snapshot_every`` steps: the 2-D view and the separation of each layer's representation.
 
     ``trainer`` is the run itself (its recorder has the loss curves); ``initial`` a copy of the
-    untrained network, for "before training" probes.
+    untrained network, for "before training" probes: only ever measured, it is read-only from the
+    start (eval mode, no grad), so every copy of the run shares it.
     """
 
     def __init__(self, cfg: RepresentationConfig, device: torch.device | str | None = None):
@@ -202,7 +206,7 @@ class RepresentationRun(Stepwise):
         data, model, train = cfg.configs()
         self.trainer = MLPTrainer(data, model, train, device=device)
         self.train_cfg = train
-        self.initial = copy.deepcopy(self.trainer.model).cpu()
+        self.initial = copy.deepcopy(self.trainer.model).cpu().eval().requires_grad_(False)
         ds = self.trainer.dataset
         self.labels = ds.y_val.cpu()  # (n_val,)
         self.snapshots: list[Snapshot] = []
@@ -237,6 +241,18 @@ class RepresentationRun(Stepwise):
 
     def rows(self) -> list[dict]:
         return self.trainer.rows()
+
+    # Shared by many sessions (ui.results): a snapshot shares the data, the untrained network and the
+    # snapshots so far (a step appends one, never changes one); the trainer's hooks make its network
+    # read-only and writable again.
+    def _shared_parts(self) -> tuple:
+        return (*self.trainer._shared_parts(), self.initial, self.labels, *self.snapshots)
+
+    def _read_only(self) -> None:
+        self.trainer._read_only()
+
+    def _writable(self) -> None:
+        self.trainer._writable()
 
     def train_step(self) -> float:
         loss = self.trainer.train_step()

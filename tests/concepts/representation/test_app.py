@@ -3,7 +3,15 @@ controls change what is drawn; a huge learning rate diverges with a message; the
 
 import pytest
 
-from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, values
+from tests.support.helpers import (
+    app_at,
+    figure,
+    follows_then_takes_over,
+    holds_then_right,
+    predicted_at,
+    shares_one_finished_run,
+    values,
+)
 
 PAGE = "pages/representation.py"
 TITLES = ("principal components", "5-NN accuracy", "2-D view", "Linear probe per layer",
@@ -98,3 +106,16 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
     at = predicted(guess=min(measured, key=measured.get))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- A classroom: the same link trains one run ------------------------------------------------------
+CLASS_LINK = {"steps": "100", "seed": "21"}  # the fewest steps the page offers
+
+
+def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
+    shares_one_finished_run(PAGE, "rep", CLASS_LINK,
+                            score=lambda run: run.trainers["network"].recorder.records[-1].val_loss)
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    follows_then_takes_over(PAGE, CLASS_LINK, monkeypatch)

@@ -116,3 +116,45 @@ def test_with_new_head_leaves_the_source_untouched():
     assert copy.head.out_features == 5 and net.head.out_features == 5
     assert copy.blocks[0].linear.weight is not net.blocks[0].linear.weight
     torch.testing.assert_close(copy.blocks[0].linear.weight, net.blocks[0].linear.weight)
+
+
+# --- Shared by a classroom (ui.results): snapshots, frozen runs, copies that train on ---------------
+def numbers(run: rp.RepresentationRun) -> str:
+    return repr(run.rows()) + repr([(s.step, s.knn, s.fisher) for s in run.snapshots])
+
+
+def test_a_copy_of_a_snapshot_trains_on_to_exactly_the_uninterrupted_run():
+    whole = rp.RepresentationRun(TINY).run()
+    leader = rp.RepresentationRun(TINY)
+    leader.advance(13)
+    snap = leader.snapshot()
+    leader.advance(2)  # the leader trains on: the snapshot does not move
+    assert snap.step == 13 and len(snap.snapshots) == 2
+    assert not snap.trainer.model.training and not any(p.requires_grad for p in snap.trainer.model.parameters())
+    assert snap.initial is leader.initial and snap.snapshots[1] is leader.snapshots[1]  # shared, not copied
+    own = snap.trainable_copy().run()
+    assert own.trainer.model.training and all(p.requires_grad for p in own.trainer.model.parameters())
+    assert numbers(own) == numbers(whole)
+
+
+def test_looking_inside_a_finished_run_never_moves_or_switches_its_networks():
+    """A finished run is shared by every session (ui.results): the page's views — the 2-D views, the
+    separation curves, the probes, the first layer's weights — may only read it. ``.train()``/``.eval()``
+    and ``.to()`` on a shared network are writes."""
+    run = rp.RepresentationRun(TINY).run()
+    run.freeze()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a shared network was moved or switched")
+
+    nets = (run.trainer.model, run.initial)
+    for net in nets:
+        net._apply, net.train = refuse, refuse
+    weights = [p.clone() for net in nets for p in net.parameters()]
+    probes = rp.probe_layers(run)
+    assert len(probes.after) == TINY.depth + 1 and probes == rp.probe_layers(run)
+    assert len(rp.layer_features(run.trainer.model, run.dataset.x_val)) == TINY.depth + 1
+    run.separation("knn"), run.separation("fisher"), run.first_layer_weights()
+    assert run.initial.blocks[0].linear.weight.detach().reshape(-1, 8, 8).numpy().shape == (TINY.width, 8, 8)
+    assert all(torch.equal(a, b) for a, b in zip((p for net in nets for p in net.parameters()), weights))
+    assert not any(net.training or any(p.requires_grad for p in net.parameters()) for net in nets)
