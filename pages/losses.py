@@ -45,8 +45,10 @@ guess = predict.ask(c, predict.Question.which(
 c.publish()
 data = checked(lambda: L.LineData(outliers=outliers, outlier_height=height, seed=seed))
 train = checked(lambda: TrainConfig(optimizer="adam", lr=lr, steps=300, seed=seed))
-run = live.session("loss.run", stable_hash(data, train) + f"{delta}",
-                   lambda: {L.LABELS[n]: L.LineFit(data, n, train, delta) for n in L.REGRESSION_LOSSES})
+# One run for everyone on the same link: the hash covers every input of the fits (the points: outliers,
+# their height, the seed; Adam's rate and the seed; Huber's δ).
+run = live.session("loss.run", stable_hash(data, train) + f"-delta={delta}",
+                   lambda: {L.LABELS[n]: L.LineFit(data, n, train, delta) for n in L.REGRESSION_LOSSES}, shared=True)
 predict.hold(guess, run)
 
 

@@ -160,6 +160,17 @@ class LineFit(Stepwise):
             self.status = "finished"
         return value
 
+    # A run shared by the sessions on one link (``Stepwise.snapshot``, ``freeze``): the points are shared,
+    # never copied (training never changes them); a read-only copy's line takes no gradient.
+    def _shared_parts(self) -> tuple:
+        return (self.x, self.y)
+
+    def _read_only(self) -> None:
+        self.params.requires_grad_(False)
+
+    def _writable(self) -> None:
+        self.params.requires_grad_(True)
+
     def has_script(self) -> bool:
         return True
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.support.helpers import app_at, figure, holds_then_right, values
+from tests.support.helpers import (
+    app_at,
+    figure,
+    follows_then_takes_over,
+    holds_then_right,
+    linked_at,
+    shares_one_finished_run,
+    values,
+)
 
 PAGE = "pages/losses.py"
 
@@ -60,3 +68,17 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured):
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured):
     at = predicted(guess=min(measured, key=measured.get))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- A classroom: the same link shares one run ------------------------------------------------------
+def test_the_same_link_draws_one_finished_run_and_another_seed_or_delta_trains_its_own():
+    link = {"seed": "21"}
+    first = shares_one_finished_run(PAGE, "loss", link, score=lambda run: run.trainers["MSE"].line)
+    # Huber's δ is not in the fits' configs: it must still name another run, with another Huber line.
+    other = linked_at(PAGE, {**link, "delta": "4.0"}).session_state["loss.run"]
+    assert other.config_hash != first.config_hash and other.trainers is not first.trainers
+    assert other.trainers["Huber"].line != first.trainers["Huber"].line
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    follows_then_takes_over(PAGE, {"seed": "31"}, monkeypatch)
