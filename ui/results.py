@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 MAX_RUNS = 48
@@ -60,34 +61,55 @@ class Flight:
 
 
 def run_bytes(trainers: dict) -> int:
-    """Rough memory of a finished run: its tensors (models, optimizer state, data) and records."""
-    seen, total = set(), 0
+    """Rough memory of a finished run: every tensor and NumPy array it holds (networks, optimizer
+    state, data, fitted scikit-learn models, records), found by walking its attributes, each
+    storage counted once, plus a small cost per Python object. Any kind of ``Stepwise`` is
+    counted, not only those with a ``model`` (a GAN's two networks, a classical run's fits)."""
+    seen_storage: set[tuple[int, int]] = set()
+    seen: set[int] = set()
+    total = 0
 
-    def add(t: torch.Tensor) -> None:
+    def walk(value, depth: int) -> None:
         nonlocal total
-        key = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
-        if key not in seen:
-            seen.add(key)
-            total += key[1]
+        if id(value) in seen or depth > 24:
+            return
+        seen.add(id(value))
+        if isinstance(value, torch.Tensor):
+            storage = value.untyped_storage()
+            key = (storage.data_ptr(), storage.nbytes())
+            if key not in seen_storage:
+                seen_storage.add(key)
+                total += key[1]
+        elif isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif isinstance(value, torch.nn.Module):
+            for t in (*value.parameters(), *value.buffers()):
+                walk(t, depth + 1)
+        elif isinstance(value, dict):
+            total += 64 * len(value)
+            for k, v in value.items():
+                walk(k, depth + 1)
+                walk(v, depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            total += 8 * len(value)
+            for v in value:
+                walk(v, depth + 1)
+        elif isinstance(value, torch.optim.Optimizer):
+            walk(value.state, depth + 1)
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+            total += 100
+            walk(vars(value), depth + 1)
+        elif isinstance(value, (int, float, str, bytes)):
+            total += 32 + (len(value) if isinstance(value, (str, bytes)) else 0)
+        elif value is not None and not callable(value):  # slots or an extension type (a fitted tree)
+            total += 100
+            try:
+                state = value.__getstate__()
+            except Exception:  # noqa: BLE001 - an object that will not say: its base cost only
+                return
+            walk(state, depth + 1)
 
-    for trainer in trainers.values():
-        model = getattr(trainer, "model", None)
-        if isinstance(model, torch.nn.Module):
-            for t in list(model.parameters()) + list(model.buffers()):
-                add(t)
-        optimizer = getattr(trainer, "optimizer", None)
-        for state in getattr(optimizer, "state", {}).values():
-            for v in state.values():
-                if isinstance(v, torch.Tensor):
-                    add(v)
-        dataset = getattr(trainer, "dataset", None)
-        for name in ("x_train", "y_train", "x_val", "y_val"):
-            if isinstance(getattr(dataset, name, None), torch.Tensor):
-                add(getattr(dataset, name))
-        recorder = getattr(trainer, "recorder", None)
-        for record in getattr(recorder, "records", []):
-            total += 200 + sum(200 + (s.act.hist.nbytes if s.act is not None else 0) for s in record.layers)
-        total += 8 * len(getattr(trainer, "losses", []))
+    walk(trainers, 0)
     return total
 
 

@@ -95,3 +95,28 @@ def test_a_follower_whose_leader_stops_leads_on_from_the_last_snapshot():
     while not alone.done:
         alone.advance(7)
     assert follower.trainers["net"].losses == alone.trainers["net"].losses
+
+
+def test_the_cache_counts_what_any_kind_of_run_holds_each_storage_once():
+    """The cache's byte limit bounds runs without a ``model`` too (a GAN's two networks, a classical
+    run's fitted scikit-learn models): their arrays are found by walking the run."""
+    import numpy as np
+    import torch
+    from sklearn.tree import DecisionTreeClassifier
+
+    from ui.results import run_bytes
+
+    rng = np.random.default_rng(0)
+    tree = DecisionTreeClassifier(random_state=0).fit(rng.normal(size=(2000, 4)), rng.integers(0, 2, 2000))
+
+    class Run:  # no .model: networks and fits sit in fields, lists and dicts
+        def __init__(self):
+            self.generator = torch.nn.Linear(500, 500)  # 1 MB of weights
+            self.data = torch.zeros(250_000)  # 1 MB
+            self.view = self.data[:10]  # the same storage: not counted again
+            self.fits = {("pixels", 20): [tree]}
+
+    size = run_bytes({"run": Run()})
+    tree_arrays = sum(a.nbytes for a in tree.tree_.__getstate__().values() if isinstance(a, np.ndarray))
+    assert tree_arrays > 10_000
+    assert 2_004_000 + tree_arrays <= size <= 2_004_000 + tree_arrays + 50_000
