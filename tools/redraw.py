@@ -8,8 +8,9 @@ charts one view draws. Pages whose runs are not shared (their own trainers) retr
 view, and say so.
 
 It also times every redraw of the live run (``ui.live._draw``: the progress bar and the page's
-``draw``) in the training view, on the drawing thread's CPU clock: the median and the largest
-frame, in milliseconds. That is what the pacing multiplies by the number of frames.
+``draw``) in the training view, on the process's CPU clock (torch's worker threads count too;
+nothing else runs meanwhile): the median and the largest frame, in milliseconds. That is what
+the pacing multiplies by the number of frames.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def view(page: str, frames: list[float] | None = None) -> tuple[float, int]:
     draw = live._draw
 
     def timed(placeholder, run, page_draw) -> None:
-        start = time.thread_time()
+        start = time.process_time()
         draw(placeholder, run, page_draw)
         if frames is not None and not run.done:  # a frame of a run in training (the last one draws once)
-            frames.append(time.thread_time() - start)
+            frames.append(time.process_time() - start)
 
     live._draw = timed
     try:
