@@ -43,7 +43,8 @@ guess = predict.ask(c, predict.Question.how_much(
 c.publish()
 cfg = checked(lambda: pt.DebugConfig(bug=bug, lr=lr, steps=steps, seed=seed))
 page.section(PAGE, pt.BUG_LABELS[bug], expanded=True)
-run = live.session("dbg.run", stable_hash(cfg), lambda: pt.pair(bug, lr, steps, seed, device()))
+# One run for everyone on the same link: the config holds every input of the pair (bug, rate, steps, seed).
+run = live.session("dbg.run", stable_hash(cfg), lambda: pt.pair(bug, lr, steps, seed, device()), shared=True)
 predict.hold(guess, run)
 
 
@@ -66,7 +67,7 @@ live.play(run, draw)
 predict.reveal(guess, run)
 if bug == "no_eval":
     broken = next(iter(run.trainers.values()))
-    measured = pt.eval_vs_train_mode(broken)
+    measured = pt.eval_vs_train_mode(broken)  # on a copy of its network: the run may be shared, read-only
     st.dataframe({mode: [round(a, 3) for a in accs] for mode, accs in measured.items()}, hide_index=True)
     st.caption("The same weights, measured five times in each mode: eval mode gives one answer, train mode "
                "(dropout still on) a different and lower one every time.")

@@ -17,6 +17,7 @@ differences (``torch.autograd.gradcheck``).
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from dataclasses import dataclass, replace
@@ -127,6 +128,16 @@ class DebugTrainer(Trainer):
 
     def _batch_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return debug_loss(self.bug, output, target)
+
+    def _copy(self) -> DebugTrainer:
+        """Without ``zero_grad`` the gradients piled up so far are part of the run, and a deep copy of a
+        parameter leaves its ``.grad`` behind: the copy gets them too, so a snapshot's trainable copy
+        continues exactly as the run does (``Stepwise.trainable_copy``)."""
+        own = super()._copy()
+        if self.bug == "no_zero_grad":
+            for mine, theirs in zip(self._params, own._params):
+                theirs.grad = None if mine.grad is None else mine.grad.clone()
+        return own
 
     def script_parts(self) -> ScriptParts:
         """The script has the same bug: its loss, no zero_grad, or its measurement in training mode."""
@@ -357,18 +368,19 @@ def gradcheck_passes(buggy: bool) -> bool:
 @torch.no_grad()
 def eval_vs_train_mode(trainer: Trainer, repeats: int = 5) -> dict[str, list[float]]:
     """Validation accuracy of the same weights measured ``repeats`` times in eval mode and in train
-    mode: eval mode gives one number, train mode (dropout on) a different one every time."""
+    mode: eval mode gives one number, train mode (dropout on) a different one every time.
+
+    Measured on a private copy of the network: the trainer's own may be a finished run that many
+    sessions read at once (``ui.results``), whose mode must not flip under them and whose dropout
+    generators must draw nothing. The copy starts from the run's generator state, so the same run
+    always measures the same numbers."""
     ds = trainer.dataset
-    modes = {m: m.training for m in trainer.model.modules()}
+    model = copy.deepcopy(trainer.model)
     out: dict[str, list[float]] = {"eval mode": [], "train mode (forgot eval())": []}
-    try:
-        for label, mode in (("eval mode", False), ("train mode (forgot eval())", True)):
-            trainer.model.train(mode)
-            for _ in range(repeats):
-                out[label].append((trainer.model(ds.x_val).argmax(1) == ds.y_val).float().mean().item())
-    finally:
-        for m, mode in modes.items():
-            m.training = mode
+    for label, mode in (("eval mode", False), ("train mode (forgot eval())", True)):
+        model.train(mode)
+        for _ in range(repeats):
+            out[label].append((model(ds.x_val).argmax(1) == ds.y_val).float().mean().item())
     return out
 
 

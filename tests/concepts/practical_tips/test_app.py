@@ -3,7 +3,15 @@
 import pytest
 
 from dlcore.labs import practical_tips as pt
-from tests.support.helpers import app_at, figure, holds_then_right, predicted_at, values
+from tests.support.helpers import (
+    app_at,
+    figure,
+    follows_then_takes_over,
+    holds_then_right,
+    predicted_at,
+    shares_one_finished_run,
+    values,
+)
 
 PAGE = "pages/practical_tips.py"
 TITLES = ("Loss: train", "Accuracy: train", "Gradient norm", "Update-to-weight ratio", "Learning-rate range test",
@@ -86,3 +94,15 @@ def test_predict_holds_the_run_at_step_0_then_a_right_answer_is_right(measured_r
 def test_predict_a_wrong_answer_from_the_link_is_not_this_time(measured_right):
     at = predicted(guess=next(b for b in BINS if b != measured_right))
     assert any(w.icon == "❌" for w in at.warning) and not at.success
+
+
+# --- A classroom: the same link shares one run ------------------------------------------------------
+def test_the_same_link_draws_one_finished_run_and_another_seed_trains_its_own():
+    """no_eval: the section under the run measures the shared network in both modes (on a copy)."""
+    shares_one_finished_run(PAGE, "dbg", {"bug": "no_eval", "steps": "50", "seed": "21"},
+                            score=lambda run: run.trainers["fixed"].recorder.records[-1].val_loss)
+
+
+def test_a_student_follows_the_run_another_session_trains_then_takes_over(monkeypatch):
+    """no_zero_grad: the gradients piled up so far are part of the run the follower takes over."""
+    follows_then_takes_over(PAGE, {"bug": "no_zero_grad", "steps": "50", "seed": "31"}, monkeypatch)

@@ -124,3 +124,47 @@ def test_default_experiment_returns_every_check():
     out = pt.default_experiment("cpu")
     assert set(out) == {"runs", "range test", "one batch", "nan", "nan, stable loss", "gradient check"}
     assert all(t.done for t in out["runs"].values())
+
+
+# --- A run shared by a class (ui.results) ---------------------------------------------------------
+@pytest.mark.parametrize("bug", pt.BUGS)
+def test_a_trainable_copy_of_a_snapshot_trains_on_to_exactly_the_uninterrupted_numbers(bug):
+    """Pausing while following keeps a copy of the leader's snapshot; it must continue as the leader
+    would have. Without zero_grad that includes the gradients piled up so far."""
+    whole = pt.pair(bug, steps=24, seed=5, device="cpu")
+    halfway = pt.pair(bug, steps=24, seed=5, device="cpu")
+    for name, t in whole.items():
+        t.run()
+        halfway[name].advance(12)
+        own = halfway[name].snapshot().trainable_copy().run()
+        assert repr(own.rows()) == repr(t.rows()), name  # repr: NaN equals NaN
+        assert own.losses == t.losses or repr(own.losses) == repr(t.losses), name
+
+
+def test_measuring_eval_against_train_mode_never_switches_or_draws_from_the_shared_network(monkeypatch):
+    """The page measures the finished no_eval run, which every session on its link shares: the
+    measurement works on a copy, so the shared network never changes mode (not even for a moment,
+    under another session's thread) and its dropout generators draw nothing."""
+    broken = next(iter(pt.pair("no_eval", steps=10, device="cpu").values())).run()
+    broken.freeze()
+    shared = set(map(id, broken.model.modules()))
+    dropouts = [m for m in broken.model.modules() if isinstance(m, pt.InvertedDropout)]
+    states = [(d.generator.get_state(), d.last_mask) for d in dropouts]
+    weights = [p.clone() for p in broken.model.parameters()]
+    train, apply = torch.nn.Module.train, torch.nn.Module._apply
+
+    def guarded(original):
+        def method(self, *args, **kwargs):
+            assert id(self) not in shared, "a shared network was switched or moved"
+            return original(self, *args, **kwargs)
+        return method
+
+    monkeypatch.setattr(torch.nn.Module, "train", guarded(train))
+    monkeypatch.setattr(torch.nn.Module, "_apply", guarded(apply))
+    measured = pt.eval_vs_train_mode(broken, repeats=4)
+    assert len(set(measured["eval mode"])) == 1 and len(set(measured["train mode (forgot eval())"])) > 1
+    assert pt.eval_vs_train_mode(broken, repeats=4) == measured  # the same run measures the same numbers
+    assert dropouts and all(torch.equal(d.generator.get_state(), g) and d.last_mask is m
+                            for d, (g, m) in zip(dropouts, states))
+    assert not any(m.training for m in broken.model.modules())
+    assert all(torch.equal(p, w) for p, w in zip(broken.model.parameters(), weights))
