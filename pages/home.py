@@ -26,7 +26,9 @@ if own is not None:
     st.info(f"Both models train on your file instead of the {data_name} set: can a straight line separate "
             "your points, or does it take the network's bent boundary?")
 cfg = checked(lambda: wd.WhatIsDLConfig(data=data_name, upload=own))
-run = live.session("home.run", stable_hash(cfg), lambda: wd.trainers(cfg, device()))
+# One run for everyone on the same link (the first page a class opens): the config holds the data set and an
+# upload's content digest, all the run depends on.
+run = live.session("home.run", stable_hash(cfg), lambda: wd.trainers(cfg, device()), shared=True)
 
 
 def draw(run: live.LiveRun) -> None:
