@@ -177,7 +177,9 @@ class Stepwise(ABC):
 
     def trainable_copy(self) -> Stepwise:
         """A copy that trains on from here, independent of this run: of a snapshot, it continues
-        exactly as the original does (same batches, same masks, same numbers)."""
+        exactly as the original does (same batches, same masks, same numbers). A deep copy of a
+        parameter leaves its ``.grad`` behind: a run whose gradients carry over from one step to the
+        next copies them itself (``DebugTrainer`` for the forgotten ``zero_grad()``)."""
         own = self._copy()
         own._writable()
         return own
