@@ -143,6 +143,11 @@ def lines(
 def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch: bool = False) -> go.Figure:
     """Train (dotted) and validation (solid) loss or accuracy of each run, at recorded steps
     (or, with ``per_epoch``, against the passes made over the training set)."""
+    return figure(*_loss_curves(trainers, metric, per_epoch))
+
+
+def _loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch: bool = False,
+                 **layout) -> tuple[list[dict], dict]:
     data = []
     for i, (label, t) in enumerate(trainers.items()):
         steps = t.recorder.steps()
@@ -153,11 +158,11 @@ def loss_curves(trainers: Mapping[str, Trainer], metric: str = "loss", per_epoch
             name = f"{label} — {'validation' if split == 'val' else 'train'}"
             data.append(line(steps, t.recorder.series(f"{split}_{metric}"), name, i, dash, legendgroup=label))
     is_loss = metric == "loss"
-    return figure(data, base_layout(
+    return data, base_layout(
         f"{'Loss' if is_loss else 'Accuracy'}: train (dotted) and validation (solid)",
         xaxis=dict(title=dict(text="epoch (passes over the training set)" if per_epoch else "step")),
-        yaxis=axis(loss_name(trainers) if is_loss else "accuracy", log=is_loss),
-    ))
+        yaxis=axis(loss_name(trainers) if is_loss else "accuracy", log=is_loss), **layout,
+    )
 
 
 def loss_name(trainers: Mapping[str, Trainer]) -> str:
@@ -170,12 +175,12 @@ def loss_name(trainers: Mapping[str, Trainer]) -> str:
 
 def run_curves(trainers: Mapping[str, Trainer], metric: str = "loss") -> go.Figure:
     """``loss_curves`` with one legend entry per run (its validation line), the legend below."""
-    fig = loss_curves(trainers, metric=metric)
-    for trace in fig.data:
-        run, split = trace.name.rsplit(" — ", 1)
+    data, layout = _loss_curves(trainers, metric=metric, legend=dict(orientation="h", y=-0.25),
+                                margin=dict(b=120))
+    for trace in data:
+        run, split = trace["name"].rsplit(" — ", 1)
         trace.update(name=run, showlegend=split != "train")
-    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=120), height=460)
-    return fig
+    return figure(data, layout | {"height": base_layout("", height=460)["height"]})
 
 
 def layer_series(trainers: Mapping[str, Trainer], attribute: str, title: str, y_title: str,

@@ -27,24 +27,32 @@ def _legend_below(fig: go.Figure, y: float = -0.25) -> go.Figure:
     return fig
 
 
+# loss_curves, code_scatter, image_rows and latent_walk are redrawn at every frame of a training run:
+# written as plain data (``charts.figure``), without Plotly's per-property validation.
+def _log_axis(title: str) -> dict:
+    return charts.axis(title, log=True, tickmode="array", tickvals=LOG_TICKS, ticktext=[f"{t:g}" for t in LOG_TICKS])
+
+
 def loss_curves(trainers: Mapping[str, AutoencoderTrainer], pca_mse: float, mean_mse: float) -> go.Figure:
     """Validation reconstruction error of each run over training, against PCA with as many
     components as the bottleneck, and against predicting the mean image."""
-    fig = go.Figure()
+    data = []
     for i, (name, t) in enumerate(trainers.items()):
         label = f"{name} (MSE + β·KL/64)" if t.cfg.variational else name
-        fig.add_scatter(x=t.recorder.steps(), y=t.recorder.series("val_loss"), mode="lines", name=label,
-                        line=dict(color=color(i), width=3))
+        data.append(dict(type="scatter", x=t.recorder.steps(), y=t.recorder.series("val_loss"), mode="lines",
+                         name=label, line=dict(color=color(i), width=3)))
     k = next(iter(trainers.values())).cfg.latent
-    fig.add_hline(y=pca_mse, line=dict(color="black", dash="dash", width=2))
-    fig.add_hline(y=mean_mse, line=dict(color="grey", dash="dot", width=2))
-    fig.add_annotation(x=1, xref="paper", y=np.log10(pca_mse), text=f"PCA, {k} components", showarrow=False,
-                       xanchor="right", yanchor="top", font=dict(size=14))
-    fig.add_annotation(x=1, xref="paper", y=np.log10(mean_mse), text="mean image", showarrow=False,
-                       xanchor="right", yanchor="bottom", font=dict(size=14, color="grey"))
-    fig.update_xaxes(title="step")
-    _log_y(fig, "validation MSE per pixel")
-    return _legend_below(style(fig, "Reconstruction error on validation digits", height=420))
+    hline = dict(type="line", xref="paper", x0=0, x1=1)
+    shapes = [hline | dict(y0=pca_mse, y1=pca_mse, line=dict(color="black", dash="dash", width=2)),
+              hline | dict(y0=mean_mse, y1=mean_mse, line=dict(color="grey", dash="dot", width=2))]
+    notes = [dict(x=1, xref="paper", y=np.log10(pca_mse), text=f"PCA, {k} components", showarrow=False,
+                  xanchor="right", yanchor="top", font=dict(size=14)),
+             dict(x=1, xref="paper", y=np.log10(mean_mse), text="mean image", showarrow=False,
+                  xanchor="right", yanchor="bottom", font=dict(size=14, color="grey"))]
+    return charts.figure(data, charts.base_layout(
+        "Reconstruction error on validation digits", height=420, shapes=shapes, annotations=notes,
+        xaxis=charts.axis("step"), yaxis=_log_axis("validation MSE per pixel"),
+        legend=dict(orientation="h", y=-0.25, font=dict(size=14))))
 
 
 def code_scatter(codes: CodeMap, name: str = "autoencoder") -> go.Figure:
@@ -90,33 +98,31 @@ def image_rows(rows: Mapping[str, np.ndarray], title: str, column_labels=None) -
     names = list(rows)
     grid = _mosaic(np.stack([rows[n] for n in names]))  # (len(names)·9 − 1, m·9 − 1)
     m = len(next(iter(rows.values())))
-    fig = go.Figure(go.Heatmap(z=grid, zmin=0, zmax=1, colorscale=INK, showscale=False,
-                               hovertemplate="ink %{z:.2f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", tickvals=[9 * i + 3.5 for i in range(len(names))], ticktext=names,
-                     scaleanchor="x", showgrid=False, zeroline=False, constrain="domain")
+    heatmap = dict(type="heatmap", z=grid, zmin=0, zmax=1, colorscale=INK, showscale=False,
+                   hovertemplate="ink %{z:.2f}<extra></extra>")
     labels = column_labels if column_labels is not None else [""] * m
-    fig.update_xaxes(tickvals=[9 * i + 3.5 for i in range(m)], ticktext=list(labels), showgrid=False,
-                     zeroline=False, side="top", constrain="domain", showticklabels=column_labels is not None)
-    fig = style(fig, title, height=55 * len(names) + (120 if column_labels is not None else 90))
-    fig.update_layout(margin=dict(l=190, r=20, t=90 if column_labels is not None else 60, b=10),
-                      plot_bgcolor="#dddddd")
-    return fig
+    return charts.figure([heatmap], charts.base_layout(
+        title, height=55 * len(names) + (120 if column_labels is not None else 90), plot_bgcolor="#dddddd",
+        margin=dict(l=190, r=20, t=90 if column_labels is not None else 60, b=10),
+        yaxis=dict(autorange="reversed", tickvals=[9 * i + 3.5 for i in range(len(names))], ticktext=names,
+                   scaleanchor="x", showgrid=False, zeroline=False, constrain="domain"),
+        xaxis=dict(tickvals=[9 * i + 3.5 for i in range(m)], ticktext=list(labels), showgrid=False,
+                   zeroline=False, side="top", constrain="domain", showticklabels=column_labels is not None)))
 
 
 def latent_walk(images: np.ndarray, axis: np.ndarray, title: str) -> go.Figure:
     """The decoder's output over a grid of latent points: (n, n, 8, 8), the top row at the
     largest second coordinate."""
     n = len(axis)
-    fig = go.Figure(go.Heatmap(z=_mosaic(images), zmin=0, zmax=1, colorscale=INK, showscale=False,
-                               hovertemplate="ink %{z:.2f}<extra></extra>"))
+    heatmap = dict(type="heatmap", z=_mosaic(images), zmin=0, zmax=1, colorscale=INK, showscale=False,
+                   hovertemplate="ink %{z:.2f}<extra></extra>")
     ticks = [9 * i + 3.5 for i in range(n)]
-    fig.update_xaxes(tickvals=ticks, ticktext=[f"{a:.1f}" for a in axis], title="code, 1st coordinate",
-                     showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(tickvals=ticks, ticktext=[f"{a:.1f}" for a in axis[::-1]], title="2nd coordinate",
-                     autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False, constrain="domain")
-    fig = style(fig, title, height=470)
-    fig.update_layout(plot_bgcolor="#dddddd", margin=dict(t=80, l=70))
-    return fig
+    return charts.figure([heatmap], charts.base_layout(
+        title, height=470, plot_bgcolor="#dddddd", margin=dict(t=80, l=70),
+        xaxis=dict(tickvals=ticks, ticktext=[f"{a:.1f}" for a in axis], title=dict(text="code, 1st coordinate"),
+                   showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(tickvals=ticks, ticktext=[f"{a:.1f}" for a in axis[::-1]], title=dict(text="2nd coordinate"),
+                   autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False, constrain="domain")))
 
 
 def mse_vs_size(ks: np.ndarray, pca: np.ndarray, mean_mse: float, points: Mapping[str, tuple[int, float]],
