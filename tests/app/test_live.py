@@ -120,3 +120,23 @@ def test_the_cache_counts_what_any_kind_of_run_holds_each_storage_once():
     tree_arrays = sum(a.nbytes for a in tree.tree_.__getstate__().values() if isinstance(a, np.ndarray))
     assert tree_arrays > 10_000
     assert 2_004_000 + tree_arrays <= size <= 2_004_000 + tree_arrays + 50_000
+
+
+def test_training_slots_are_half_the_cores_unless_the_server_says_otherwise(monkeypatch):
+    import os
+
+    import pytest
+
+    from ui.live import SLOTS_ENV, slot_count
+
+    monkeypatch.delenv(SLOTS_ENV, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert slot_count() == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert slot_count() == 1
+    monkeypatch.setenv(SLOTS_ENV, "3")
+    assert slot_count() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(SLOTS_ENV, bad)
+        with pytest.raises(ValueError, match="whole number"):
+            slot_count()
