@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from dlcore.labs.representation import ProbeResult, Snapshot, TransferResult
+from ui import charts
 from ui.charts import color, style
 
 DIGIT_COLORS = qualitative.D3  # ten colours, one per digit
@@ -20,39 +20,43 @@ def _legend_below(fig: go.Figure, y: float = -0.25) -> go.Figure:
     return fig
 
 
+# views and separation are redrawn at every frame of a training run: written as plain data
+# (``charts.grid_layout``, ``charts.figure``), without Plotly's per-property validation.
 def views(rows: Sequence[tuple[str, Snapshot]], names: Sequence[str], labels: np.ndarray) -> go.Figure:
     """The 2-D PCA view of every depth (columns) at a few steps (rows), one colour per digit."""
     cols = len(names)
     titles = [f"{name} — {row}" for row, _ in rows for name in names]
-    fig = make_subplots(rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
-                        vertical_spacing=0.09)
+    layout = charts.grid_layout(len(rows), cols, subplot_titles=titles, horizontal_spacing=0.02,
+                                vertical_spacing=0.09)
+    data = []
     for r, (_, snap) in enumerate(rows):
         for c, coords in enumerate(snap.coords):
             for digit in range(10):
                 pts = coords[labels == digit]
-                fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=str(digit), legendgroup=str(digit),
-                                showlegend=(r == 0 and c == 0), row=r + 1, col=c + 1,
-                                marker=dict(size=5, color=DIGIT_COLORS[digit], opacity=0.8),
-                                hovertemplate=f"digit {digit}<extra></extra>")
-            fig.update_xaxes(showticklabels=False, row=r + 1, col=c + 1)
-            fig.update_yaxes(showticklabels=False, row=r + 1, col=c + 1)
-    fig.update_annotations(font=dict(size=15))
+                data.append(dict(type="scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=str(digit),
+                                 legendgroup=str(digit), showlegend=(r == 0 and c == 0),
+                                 marker=dict(size=5, color=DIGIT_COLORS[digit], opacity=0.8),
+                                 hovertemplate=f"digit {digit}<extra></extra>", **charts.cell(r + 1, c + 1, cols)))
+    charts.update_axes(layout, "x", showticklabels=False)
+    charts.update_axes(layout, "y", showticklabels=False)
+    for note in layout["annotations"]:
+        note["font"] = dict(size=15)
     title = "The validation digits in each layer's first two principal components"
-    fig = style(fig, title, height=300 * len(rows) + 90)
-    fig.update_layout(legend=dict(title="digit", itemsizing="constant"))
-    return fig
+    layout |= charts.base_layout(title, height=300 * len(rows) + 90,
+                                 legend=dict(title=dict(text="digit"), itemsizing="constant"))
+    return charts.figure(data, layout)
 
 
 def separation(steps: np.ndarray, values: np.ndarray, names: Sequence[str], title: str, y_title: str) -> go.Figure:
     """One line per depth over training; the pixels (constant) as a dashed grey line."""
-    fig = go.Figure()
+    data = []
     for i, name in enumerate(names):
         line = dict(color="grey", width=2, dash="dash") if i == 0 else dict(color=color(i - 1), width=3)
-        fig.add_scatter(x=steps, y=values[:, i], mode="lines+markers" if len(steps) < 3 else "lines",
-                        name=name, line=line)
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title=y_title)
-    return _legend_below(style(fig, title, height=380))
+        data.append(dict(type="scatter", x=steps, y=values[:, i], mode="lines+markers" if len(steps) < 3 else "lines",
+                         name=name, line=line))
+    return charts.figure(data, charts.base_layout(
+        title, height=380, xaxis=charts.axis("step"), yaxis=charts.axis(y_title), margin=dict(b=100),
+        legend=dict(orientation="h", y=-0.25, font=dict(size=14))))
 
 
 def probes(result: ProbeResult) -> go.Figure:
