@@ -1,5 +1,7 @@
 """AppTest: the frame and every page of the catalog run with their defaults."""
 
+import re
+
 import pytest
 
 from dlcore.catalog import all_concepts
@@ -8,11 +10,22 @@ from tests.support.helpers import ROOT, app_at, figures
 PAGES = [c.page for c in all_concepts()]
 
 
+def cached_runs(at) -> int:
+    """The number of finished runs the home page says the results cache holds."""
+    text = " ".join(c.value for c in at.caption)
+    match = re.search(r"results cache: (\d+) finished runs shared by everyone on this server, ([\d.]+) MiB", text)
+    assert match, text
+    return int(match[1])
+
+
 def test_home_lists_every_page_and_the_device():
+    from ui import live
+
+    live.results().clear()
     at = app_at()
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Training runs on: CPU" in text or "Training runs on: CUDA" in text
-    assert "results cache: 0 finished runs" in text
+    assert cached_runs(at) == 1  # home's own run, trained for this view and shared
     assert len(at.get("page_link")) == len(PAGES)
 
 
@@ -29,10 +42,13 @@ def test_page_runs_with_defaults_and_draws_charts(path):
 
 
 def test_the_home_page_counts_the_shared_results():
-    at = app_at("pages/activations.py")  # a comparison page: its finished runs are shared
+    from ui import live
+
+    live.results().clear()
+    at = app_at("pages/activations.py")  # home's run, then a comparison page's: both shared
     at.switch_page("pages/home.py").run()
-    text = " ".join(c.value for c in at.caption)
-    assert "results cache: 1 finished runs" in text and " 0.0 MiB" not in text
+    assert cached_runs(at) == 2 == live.results().stats()[0]
+    assert " 0.0 MiB" not in " ".join(c.value for c in at.caption)
 
 
 def test_projector_mode_enlarges_chart_text():
