@@ -188,8 +188,20 @@ def shift_accuracy(trainer: Trainer, shifts=SHIFTS) -> dict[int, float]:
     out = {}
     for s in shifts:
         moved = [shift(x, dy * s, dx * s) for dy, dx in (DIRECTIONS if s else ((0, 0),))]
-        out[s] = float(np.mean([(trainer.predict(m).argmax(1) == y).float().mean().item() for m in moved]))
+        out[s] = float(np.mean([(_labels(trainer, m) == y).float().mean().item() for m in moved]))
     return out
+
+
+EVAL_CHUNK = 128  # images per forward pass when measuring (see _labels)
+
+
+def _labels(trainer: Trainer, x: torch.Tensor) -> torch.Tensor:
+    """The predicted class of each image, ``EVAL_CHUNK`` images at a time. In one pass over the 539
+    validation digits each convolution's output is 7 MB, often fresh memory from the system: the
+    nine passes of ``shift_accuracy`` took about 44,000 minor page faults and 95–100 ms of CPU (25 ms
+    when the memory happened to be reused). In chunks of 128 they take no page faults and 24 ms,
+    every time; the page measures this at every frame."""
+    return torch.cat([trainer.predict(x[i:i + EVAL_CHUNK]).argmax(1) for i in range(0, len(x), EVAL_CHUNK)])
 
 
 # ------------------------------------------------------------------ equivariance and invariance
