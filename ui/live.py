@@ -56,8 +56,8 @@ SLOTS_ENV = "DLLAB_TRAINING_SLOTS"
 def slot_count() -> int:
     """Training chunks that may run at once, server-wide: ``$DLLAB_TRAINING_SLOTS``, else half the
     cores (at least one). Measured on this project's 2-core machine, 30 students each training a
-    different Dropout run: one slot, 1.03–1.06 s of CPU per student (1.1× one student alone) and
-    25 s to the last finished run (p95); two slots, 1.23–1.24 s (1.3×) and 22 s. The networks
+    different Dropout run: one slot, 0.97 s of CPU per student (1.0× one student alone) and 22 s
+    to the last finished run (p95); two slots, 1.17–1.36 s (1.2–1.4×) and 22–25 s. The networks
     taught here are small, so a second run training at once mostly adds hand-offs of Python's
     lock (every torch operation releases and retakes it); the other core still draws and serves
     pages while one run trains."""
@@ -157,7 +157,7 @@ class LiveRun:
         with self.lock:
             if self.following is not None:
                 self.following = None
-                self.trainers = {name: t.trainable_copy() for name, t in self.trainers.items()}
+                self.trainers = _trainable(self.trainers)
 
     def stop_leading(self) -> None:
         """Sessions waiting for this run stop waiting (it paused, restarted or was replaced)."""
@@ -194,6 +194,11 @@ def _shared_run(key: str, config_hash: str, factory) -> LiveRun:
     return run
 
 
+def _trainable(snapshot: dict[str, Stepwise]) -> dict[str, Stepwise]:
+    """This session's own copies of a snapshot's trainers, to train on from where they stood."""
+    return {name: t.trainable_copy() for name, t in snapshot.items()}
+
+
 def rejoin(run: LiveRun) -> None:
     """A shared run held at step 0 (its question waited for an answer) that starts now: it joins
     what the server has for its configs by now — the finished run, a run another session is
@@ -221,8 +226,7 @@ def _join(run: LiveRun, fresh: dict[str, Stepwise] | None = None) -> None:
             break
         flight = shared.lead_or_follow(run.config_hash, run)
         if flight.leader is run or time.monotonic() > deadline:
-            run.trainers = ({name: t.trainable_copy() for name, t in snapshot.items()} if snapshot
-                            else fresh or run.factory())
+            run.trainers = _trainable(snapshot) if snapshot else fresh or run.factory()
             shared.progressed(run.config_hash, run, run.snapshot)
             break
         if flight.result is not None:
@@ -286,8 +290,7 @@ def _step(run: LiveRun, steps: int) -> None:
 def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
     """Draw the run, training it between frames while it plays (see "Pacing" above)."""
     placeholder = st.empty()
-    if run.playing:
-        _follow(placeholder, run, draw)
+    _follow(placeholder, run, draw)
     chunk = max(1, math.ceil(run.total_steps / MAX_FRAMES))
     last_frame, last_work = time.monotonic(), time.thread_time()
     frames_before = run.frame
@@ -314,8 +317,8 @@ def stream(run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
 
 
 def _follow(placeholder, run: LiveRun, draw: Callable[[LiveRun], None]) -> None:
-    """While ``run`` follows another session's run: draw each new snapshot of it, at most once
-    every ``FRAME_SECONDS``, until it finishes (then this run is the finished one) or its leader
+    """While ``run`` plays and follows another session's run: draw each new snapshot of it, at most
+    once every ``FOLLOW_FRAME_SECONDS``, until it finishes (then this run is the finished one) or its leader
     stops (then this run joins again: it may lead, on from the last snapshot)."""
     drawn, last_frame = -1, -math.inf
     while run.following is not None and run.playing:

@@ -147,9 +147,8 @@ class SharedResults:
             if flight is None or flight.leader is not run:
                 return
             del self._flights[config_hash]
-        if flight is not None:
-            flight.result = trainers
-            flight.end()
+        flight.result = trainers
+        flight.end()
 
     def _evict(self) -> None:
         while len(self._finished) > self.max_runs or self._bytes() > self.max_bytes:

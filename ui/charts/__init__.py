@@ -86,6 +86,19 @@ def update_axes(layout: dict, which: str, **props) -> None:
             axis.update(props)
 
 
+def hline(y: float, line: dict, text: str | None = None, where: str = "top right", **note) -> tuple[dict, list[dict]]:
+    """A horizontal line across the plot at ``y`` and its label (``where``: "top right", "top left",
+    "bottom right"…), as a plain shape and a list of annotations (empty without ``text``): what
+    ``fig.add_hline`` adds, without validation."""
+    shape = dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, line=line)
+    if not text:
+        return shape, []
+    vertical, horizontal = where.split()
+    label = dict(text=text, xref="paper", x=1 if horizontal == "right" else 0, y=y, xanchor=horizontal,
+                 yanchor="bottom" if vertical == "top" else "top", showarrow=False, **note)
+    return shape, [label]
+
+
 def base_layout(title: str, height: int = 380, **layout) -> dict:
     """The house style as a layout dict: title, projector-aware fonts and height, margins. A
     ``margin`` or ``legend`` given is merged into the house one (as ``update_layout`` would)."""
@@ -175,12 +188,12 @@ def loss_name(trainers: Mapping[str, Trainer]) -> str:
 
 def run_curves(trainers: Mapping[str, Trainer], metric: str = "loss") -> go.Figure:
     """``loss_curves`` with one legend entry per run (its validation line), the legend below."""
-    data, layout = _loss_curves(trainers, metric=metric, legend=dict(orientation="h", y=-0.25),
+    data, layout = _loss_curves(trainers, metric=metric, height=460, legend=dict(orientation="h", y=-0.25),
                                 margin=dict(b=120))
     for trace in data:
         run, split = trace["name"].rsplit(" — ", 1)
         trace.update(name=run, showlegend=split != "train")
-    return figure(data, layout | {"height": base_layout("", height=460)["height"]})
+    return figure(data, layout)
 
 
 def layer_series(trainers: Mapping[str, Trainer], attribute: str, title: str, y_title: str,

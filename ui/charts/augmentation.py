@@ -58,7 +58,7 @@ def gain_bars(table: Mapping[str, Mapping[str, float]], baseline: str) -> go.Fig
         data.append(dict(type="bar", x=list(base), y=np.asarray(gains, dtype=np.float32), name=run,
                          marker=dict(color=color(i)),
                          hovertemplate=f"{run}<br>%{{x}}: %{{y:+.1f}} points<extra></extra>"))
-    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0, line=dict(color="grey", width=1))
+    zero, _ = charts.hline(0, dict(color="grey", width=1))
     return charts.figure(data, charts.base_layout(
         f"Validation gain over “{baseline}”", height=420, barmode="group", shapes=[zero],
         yaxis=charts.axis("accuracy points"), legend=dict(orientation="h", y=-0.15), margin=dict(b=90)))

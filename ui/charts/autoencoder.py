@@ -42,9 +42,8 @@ def loss_curves(trainers: Mapping[str, AutoencoderTrainer], pca_mse: float, mean
         data.append(dict(type="scatter", x=t.recorder.steps(), y=t.recorder.series("val_loss"), mode="lines",
                          name=label, line=dict(color=color(i), width=3)))
     k = next(iter(trainers.values())).cfg.latent
-    hline = dict(type="line", xref="paper", x0=0, x1=1)
-    shapes = [hline | dict(y0=pca_mse, y1=pca_mse, line=dict(color="black", dash="dash", width=2)),
-              hline | dict(y0=mean_mse, y1=mean_mse, line=dict(color="grey", dash="dot", width=2))]
+    shapes = [charts.hline(pca_mse, dict(color="black", dash="dash", width=2))[0],
+              charts.hline(mean_mse, dict(color="grey", dash="dot", width=2))[0]]
     notes = [dict(x=1, xref="paper", y=np.log10(pca_mse), text=f"PCA, {k} components", showarrow=False,
                   xanchor="right", yanchor="top", font=dict(size=14)),
              dict(x=1, xref="paper", y=np.log10(mean_mse), text="mean image", showarrow=False,

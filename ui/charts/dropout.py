@@ -31,7 +31,7 @@ def loss_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
 def gap_curves(trainers: Mapping[str, Trainer]) -> go.Figure:
     """Validation loss − training loss of each run over training (plain data: redrawn every frame)."""
     data = [charts.line(*generalization_gap(t.recorder), label, i) for i, (label, t) in enumerate(trainers.items())]
-    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0, line=dict(color="grey", width=1))
+    zero, _ = charts.hline(0, dict(color="grey", width=1))
     title = "Generalization gap<br><sub>validation loss − training loss, both in eval mode</sub>"
     return charts.figure(data, charts.base_layout(title, margin=dict(t=80), shapes=[zero], xaxis=charts.axis("step"),
                                                   yaxis=charts.axis("loss gap")))

@@ -21,18 +21,6 @@ def _legend_below(fig: go.Figure, y: float = -0.2) -> go.Figure:
 
 # The charts below are redrawn at every frame of a training run: written as plain data
 # (``charts.figure``), without Plotly's per-property validation.
-def _hline(y: float, line: dict, text: str | None = None, where: str = "top right", **note) -> tuple[dict, list]:
-    """A horizontal line across the plot and its label (``where``: "top right", "top left",
-    "bottom right"), as plain shapes and annotations."""
-    shape = dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, line=line)
-    if not text:
-        return shape, []
-    vertical, horizontal = where.split()
-    label = dict(text=text, xref="paper", x=1 if horizontal == "right" else 0, y=y, xanchor=horizontal,
-                 yanchor="bottom" if vertical == "top" else "top", showarrow=False, **note)
-    return shape, [label]
-
-
 def _legend(y: float) -> dict:
     return dict(orientation="h", y=y, x=0, font=dict(size=14))
 
@@ -97,9 +85,10 @@ def mode_bars(record: GANRecord) -> go.Figure:
     bars = dict(type="bar", x=[f"{i + 1}" for i in range(k)], y=shares, marker=dict(color=colors), showlegend=False,
                 hovertemplate="mode %{x}: %{y:.1%}<extra></extra>")
     white = dict(bgcolor="rgba(255,255,255,0.8)")
-    fair, fair_note = _hline(1 / k, dict(color="black", dash="dash", width=1.5), f"fair share {1 / k:.1%}", **white)
-    covered, covered_note = _hline(COVERED_SHARE, dict(color="#d62728", dash="dot", width=1.5),
-                                   f"covered ≥ {COVERED_SHARE:.0%}", "top left", **white)
+    fair, fair_note = charts.hline(1 / k, dict(color="black", dash="dash", width=1.5), f"fair share {1 / k:.1%}",
+                                   **white)
+    covered, covered_note = charts.hline(COVERED_SHARE, dict(color="#d62728", dash="dot", width=1.5),
+                                         f"covered ≥ {COVERED_SHARE:.0%}", "top left", **white)
     return charts.figure([bars], charts.base_layout(
         f"Points per mode at step {record.step}", height=300, shapes=[fair, covered],
         annotations=fair_note + covered_note, xaxis=charts.axis("mode") | dict(type="category"),
@@ -132,8 +121,8 @@ def loss_chart(series: dict, loss: str) -> go.Figure:
         g_text = "G at ½: " + ("−ln 2" if loss == "minimax" else "ln 2")
         lines = ((EQUILIBRIUM["d_loss"], "D at ½: 2 ln 2", "top right"), (EQUILIBRIUM[loss], g_text, "bottom right"))
         for i, (value, text, where) in enumerate(lines):
-            shape, note = _hline(value, dict(color=color(i + 1), dash="dash", width=1.5), text, where,
-                                 font=dict(size=14, color=color(i + 1)))
+            shape, note = charts.hline(value, dict(color=color(i + 1), dash="dash", width=1.5), text, where,
+                                       font=dict(size=14, color=color(i + 1)))
             shapes.append(shape)
             notes += note
     title = (f"The two losses ({LOSS_LABELS[loss]})<br><sub>dashed: their values if D said ½ everywhere</sub>"

@@ -25,13 +25,6 @@ def _layout_below(title: str, height: int = 420, **layout) -> dict:
                               margin=dict(b=110), **layout)
 
 
-def _hline(y: float, line: dict, text: str | None = None) -> tuple[dict, list[dict]]:
-    """A horizontal line across the plot (and its label at the top right), as plain shapes."""
-    shape = dict(type="line", xref="paper", x0=0, x1=1, y0=y, y1=y, line=line)
-    note = dict(text=text, xref="paper", x=1, y=y, xanchor="right", yanchor="bottom", showarrow=False)
-    return shape, [note] if text else []
-
-
 # The three charts below are redrawn at every frame of a training run: written as plain data
 # (``charts.figure``), without Plotly's per-property validation.
 def curves(trainers: Mapping[str, RecurrentTrainer], metric: str, chance: float | None = None) -> go.Figure:
@@ -46,7 +39,7 @@ def curves(trainers: Mapping[str, RecurrentTrainer], metric: str, chance: float 
                              line=dict(color=_color(t), width=3 if split == "val" else 2, dash=dash)))
     shapes, notes = [], []
     if chance is not None:
-        shape, notes = _hline(chance, dict(color="#555", dash="dash", width=2), f"chance {chance:g}")
+        shape, notes = charts.hline(chance, dict(color="#555", dash="dash", width=2), f"chance {chance:g}")
         shapes.append(shape)
     if metric == "acc":
         yaxis, title = charts.axis("accuracy", range=[0, 1.05]), "Accuracy: recall the first symbol"
@@ -66,7 +59,7 @@ def bptt_profiles(trainers: Mapping[str, RecurrentTrainer]) -> go.Figure:
             shown = [float(v) if np.isfinite(v) and v > 0 else None for v in ratio]
             data.append(dict(type="scatter", x=np.arange(len(ratio)), y=shown, mode="lines", name=name,
                              legendgroup=label, line=dict(color=_color(t), width=3, dash=dash)))
-    one, _ = _hline(1, dict(color="#999", width=1))
+    one, _ = charts.hline(1, dict(color="#999", width=1))
     title = "Backpropagation through time: how much gradient reaches step t<br><sub>relative to the last step; " \
             "log scale</sub>"
     return charts.figure(data, _layout_below(

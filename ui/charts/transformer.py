@@ -94,11 +94,10 @@ def anti_diagonal_curves(trainers: Mapping[str, SequenceTrainer]) -> go.Figure:
         for h, name in enumerate(head_names(cfg.layers, cfg.heads)):
             data.append(dict(type="scatter", x=steps, y=weights[:, h], mode="lines", name=f"{label}: {name}",
                              line=dict(color=color(h), width=3, dash="dot" if r else "solid")))
-    uniform = dict(type="line", xref="paper", x0=0, x1=1, y0=1 / 8, y1=1 / 8, line=dict(color="grey", dash="dash"))
-    note = dict(text="uniform: 1/8", xref="paper", x=1, y=1 / 8, xanchor="right", yanchor="bottom", showarrow=False)
+    uniform, note = charts.hline(1 / 8, dict(color="grey", dash="dash"), "uniform: 1/8")
     layout = charts.base_layout("Weight on the anti-diagonal (the reverse pattern)", height=420,
                                 xaxis=charts.axis("step"), yaxis=charts.axis("weight on key 7 − i", range=[0, 1.05]),
-                                legend=dict(orientation="h", y=-0.25), shapes=[uniform], annotations=[note])
+                                legend=dict(orientation="h", y=-0.25), shapes=[uniform], annotations=note)
     layout["margin"] |= dict(b=120)
     return charts.figure(data, layout)
 
