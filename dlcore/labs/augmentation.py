@@ -22,8 +22,6 @@ its effect shows in confidence (mean max-probability) and calibration (expected 
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -33,6 +31,7 @@ import torch.nn.functional as F
 from ..checks import check, check_choice, check_range
 from ..config import ModelConfig, TrainConfig, stable_hash
 from ..data import Dataset, digits_images
+from ..derived import derived
 from ..export import Recipe, ScriptParts
 from ..models import build
 from ..trainer import Trainer, per_example_loss
@@ -250,32 +249,17 @@ def varied_validation(x_val: torch.Tensor, name: str) -> list[torch.Tensor]:
     return [x_val.cpu() + 0.3 * noise]
 
 
-_VARIED: dict[int, tuple] = {}  # id(x_val) -> (a weak reference to x_val, its variants stacked, counts)
-_VARIED_MAX = 16
-_VARIED_LOCK = threading.Lock()
-
-
-def _all_varied(x_val: torch.Tensor) -> tuple[torch.Tensor, dict[str, int]]:
-    """Every test set's variants of ``x_val``, stacked into one batch, with how many variants each
-    set has: built once per validation set (the page measures every frame of every run on them;
-    runs and their snapshots share one validation set), the last few kept."""
-    with _VARIED_LOCK:  # sessions' threads measure at once
-        hit = _VARIED.get(id(x_val))
-        if hit is None or hit[0]() is not x_val:
-            sets = {name: varied_validation(x_val, name) for name in TEST_SETS}
-            stacked = torch.cat([x for xs in sets.values() for x in xs])  # (variants · n_val, 64)
-            hit = (weakref.ref(x_val), stacked, {name: len(xs) for name, xs in sets.items()})
-            while len(_VARIED) >= _VARIED_MAX:
-                _VARIED.pop(next(iter(_VARIED)))
-            _VARIED[id(x_val)] = hit
-    return hit[1], hit[2]
+def _stacked(x_val: torch.Tensor) -> tuple[torch.Tensor, dict[str, int]]:
+    """Every test set's variants of ``x_val``, stacked into one batch, with how many variants each set has."""
+    sets = {name: varied_validation(x_val, name) for name in TEST_SETS}
+    return torch.cat([x for xs in sets.values() for x in xs]), {name: len(xs) for name, xs in sets.items()}
 
 
 def robustness(trainer: Trainer) -> dict[str, float]:
     """Validation accuracy on each test set (averaged over its variants): ``{test set: accuracy}``.
     One forward pass over every variant at once."""
     ds = trainer.dataset
-    batch, counts = _all_varied(ds.x_val)
+    batch, counts = derived(ds.x_val, "augmentation.test_sets", _stacked)  # built once per validation set
     y = ds.y_val.cpu()
     right = (trainer.predict(batch).argmax(dim=1) == y.repeat(sum(counts.values()))).float()
     per_variant = right.view(-1, len(y)).mean(dim=1).tolist()  # (variants,) accuracy of each varied set

@@ -5,6 +5,7 @@ import dataclasses
 import math
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -356,6 +357,31 @@ def test_a_decision_boundary_is_computed_once_per_step_and_anew_after_a_step():
     fresh = t.predict_proba(boundary.grid(20)[1])[:, 1].numpy().reshape(20, 20)
     np.testing.assert_array_equal(later, fresh)  # the network after the new steps
     assert not np.array_equal(later, first)
+
+
+def test_a_derived_test_set_is_built_once_per_tensor_and_never_for_another():
+    import gc
+
+    from dlcore.derived import _CACHE, derived
+
+    builds = []
+
+    def double(x):
+        builds.append(1)
+        return x * 2
+
+    a, b = torch.ones(3), torch.zeros(3)
+    assert derived(a, "double", double) is derived(a, "double", double) and len(builds) == 1
+    assert torch.equal(derived(b, "double", double), b) and len(builds) == 2  # another tensor: its own
+    derived(a, "other", double)
+    assert len(builds) == 3  # another name: its own
+    key = (id(a), "double")
+    del a
+    gc.collect()
+    assert _CACHE[key][0]() is None  # the cache does not keep a validation set alive
+    c = torch.full((3,), 5.0)
+    _CACHE[id(c), "double"] = (weakref.ref(torch.ones(1)), "the set of a tensor that is gone")  # c reuses its id
+    assert torch.equal(derived(c, "double", double), c * 2)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
