@@ -459,7 +459,7 @@ def _assignment(module, name: str) -> tuple[object, str] | None:
 
 EXPORT_METHODS = ("script", "script_parts", "rows",  # how a run exports itself: no part of the script
                   # nor how the app shares a run between sessions (ui.results): a script trains alone
-                  "freeze", "snapshot", "trainable_copy", "_copy", "_shared_parts", "_read_only", "_writable")
+                  "freeze", "snapshot", "trainable_copy", "_copy", "_shared_parts", "_read_only", "_writable", "memo")
 
 
 def _without_export(source: str) -> str:

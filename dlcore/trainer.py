@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
@@ -121,6 +122,8 @@ class BatchOrder:
 
 
 MEMO_SIZE = 8  # pictures a run keeps per step (Stepwise.memo)
+_MEMO_LOCK = threading.Lock()  # Stepwise.memo's bookkeeping (never held while computing)
+_COMPUTING: dict[tuple, threading.Event] = {}  # (id(memo), key) -> set when its computation ends
 
 
 class Stepwise(ABC):
@@ -148,16 +151,34 @@ class Stepwise(ABC):
         """One step; returns its loss."""
 
     def memo(self, key: tuple, compute: Callable[[], object]) -> object:
-        """``compute()``, computed once per step of this run: a picture derived from the network (a
-        decision boundary) is the same until the next step, so a finished run that thirty sessions
-        draw is computed once. Bounded: older entries go when it holds more than ``MEMO_SIZE``."""
+        """``compute()``, computed once per step of this run: a picture or measurement derived from the
+        network (a decision boundary) is the same until the next step, so a finished run, or a
+        snapshot, that thirty sessions draw at once is computed once: the others wait for it.
+        Bounded: older entries go when it holds more than ``MEMO_SIZE``."""
         cache = self.__dict__.setdefault("_memo", {})
         k = (*key, self.step)
-        if k not in cache:
-            if len(cache) >= MEMO_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[k] = compute()
-        return cache[k]
+        while True:
+            with _MEMO_LOCK:
+                if k in cache:
+                    return cache[k]
+                pending = _COMPUTING.get((id(cache), k))
+                mine = pending is None
+                if mine:
+                    pending = _COMPUTING[id(cache), k] = threading.Event()
+            if not mine:
+                pending.wait()  # another thread computes it: then read it (or compute, had it failed)
+                continue
+            try:
+                value = compute()
+                with _MEMO_LOCK:
+                    while len(cache) >= MEMO_SIZE:
+                        cache.pop(next(iter(cache)))
+                    cache[k] = value
+                return value
+            finally:
+                with _MEMO_LOCK:
+                    del _COMPUTING[id(cache), k]
+                pending.set()
 
     def freeze(self) -> None:
         """Make a finished run read-only, so that many sessions can look at it at once

@@ -359,6 +359,46 @@ def test_a_decision_boundary_is_computed_once_per_step_and_anew_after_a_step():
     assert not np.array_equal(later, first)
 
 
+def test_a_measurement_many_sessions_ask_for_at_once_is_computed_once():
+    """Thirty followers drawing one snapshot at the same moment: the first computes, the others
+    wait for its value instead of computing it again; a computation that fails leaves no trace."""
+    import threading
+    import time
+
+    snap = small_trainer().snapshot()
+    calls, start = [], threading.Barrier(8)
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: (start.wait(), got.append(snap.memo(("m",), slow))))
+               for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(calls) == 1 and len(got) == 8 and all(g is got[0] for g in got)
+
+    def broken():
+        raise RuntimeError("a bug in a measurement")
+
+    with pytest.raises(RuntimeError):
+        snap.memo(("b",), broken)
+    assert snap.memo(("b",), lambda: 7) == 7  # computed again, not stuck waiting
+
+
+def test_a_run_keeps_at_most_memo_size_measurements():
+    from dlcore.trainer import MEMO_SIZE
+
+    t = small_trainer()
+    for i in range(MEMO_SIZE + 3):
+        t.memo((i,), lambda i=i: i)
+    assert len(t._memo) == MEMO_SIZE and (MEMO_SIZE + 2, 0) in t._memo and (0, 0) not in t._memo
+
+
 def test_a_derived_test_set_is_built_once_per_tensor_and_never_for_another():
     import gc
 
