@@ -7,6 +7,7 @@ session's training cannot take every core of a shared classroom server.
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 import torch
@@ -69,3 +70,30 @@ def limit_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+MEMORY_ENV = "DLLAB_KEEP_FREED_MEMORY"
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+KEEP_MIB = 32  # blocks up to this size are reused, and this much free memory is kept (32 MiB: glibc's upper limit)
+
+
+def keep_freed_memory(mib: int | None = None) -> bool:
+    """Let the C allocator keep the memory of freed tensors for the next ones (glibc only: Linux).
+
+    By default glibc hands a large freed block back to the system, and the next tensor of that size
+    takes fresh pages, one page fault per 4 KiB. Measured in a script thread (where Streamlit runs a
+    page), the CNN page's 4,851 shifted validation digits in passes of 539 images: 52,000 page
+    faults and 109 ms of CPU per measurement; with blocks up to ``mib`` MiB kept, none and 19 ms.
+    ``mib`` (else $DLLAB_KEEP_FREED_MEMORY, else ``KEEP_MIB``; 0: leave the allocator as it is).
+    Returns whether the allocator was set."""
+    if mib is None:
+        env = os.environ.get(MEMORY_ENV)
+        mib = int(env) if env else KEEP_MIB
+    if mib <= 0:
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows): nothing to set
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, mib << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, mib << 20))

@@ -424,6 +424,36 @@ def test_a_derived_test_set_is_built_once_per_tensor_and_never_for_another():
     assert torch.equal(derived(c, "double", double), c * 2)
 
 
+FAULTS = """
+import resource, sys, threading, torch
+from dlcore.device import keep_freed_memory
+from dlcore.models.cnn import CNNConfig, build_cnn
+keep_freed_memory(int(sys.argv[1]))
+out = []
+def work():  # a script thread measures the CNN page's network on 9 × 539 digits (feature maps: 7 MB)
+    model, x = build_cnn(CNNConfig(image=14)).eval(), torch.rand(539, 1, 14, 14)
+    with torch.no_grad():
+        model(x)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(9):
+            model(x)
+    out.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+t = threading.Thread(target=work); t.start(); t.join()
+print(out[0])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_kept_freed_memory_spares_a_page_fault_per_page_of_every_new_tensor():
+    def faults(mib: int) -> int:
+        done = subprocess.run([sys.executable, "-c", FAULTS, str(mib)], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    pages = 9 * 539 * 16 * 14 * 14 * 4 // 4096  # the last layer's feature maps alone: 14,800 pages
+    assert faults(0) > pages  # glibc's default: fresh pages for every pass (41,809 here)
+    assert faults(32) < pages // 100  # kept: the same memory, reused (0 here)
+
+
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
 def test_a_snapshot_is_read_only_and_stays_as_it_was_while_the_run_trains_on(dropout):
     """What followers draw (``ui.results``): the network in eval mode without gradients, the records
