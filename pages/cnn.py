@@ -68,11 +68,6 @@ def draw(run: live.LiveRun) -> None:
         charts.show(charts.loss_curves(trainers), f"cnn.loss.{f}")
     with right:
         charts.show(cc.shift_accuracy(acc), f"cnn.shift.{f}")
-    params = lab.parameters(trainers)
-    st.dataframe({"network": list(trainers), "parameters": [f"{params[n]:,}" for n in trainers],
-                  "status": [trainers[n].status for n in trainers],
-                  **{f"accuracy, {s} px shift": [round(acc[n][s], 3) for n in trainers] for s in lab.SHIFTS}},
-                 hide_index=True)
     left, right = st.columns(2)
     with left:
         charts.show(cc.layer_lines(trainers, "grad_norm", "Gradient norm ‖∂L/∂W‖ per layer", "‖∂L/∂W‖",
@@ -83,6 +78,13 @@ def draw(run: live.LiveRun) -> None:
 
 
 live.play(run, draw)
+# The table once, under the frames (a frame of a run in training is all charts: cheap to redraw);
+# its accuracies are those the last frame measured (``shift_accuracy`` measures once per step).
+acc, params = {n: lab.shift_accuracy(t) for n, t in run.trainers.items()}, lab.parameters(run.trainers)
+st.dataframe({"network": list(run.trainers), "parameters": [f"{params[n]:,}" for n in run.trainers],
+              "status": [t.status for t in run.trainers.values()],
+              **{f"accuracy, {s} px shift": [round(acc[n][s], 3) for n in run.trainers] for s in lab.SHIFTS}},
+             hide_index=True)
 predict.reveal(guess, run)
 cnn = run.trainers["CNN"]
 x_val = cnn.dataset.x_val.cpu()

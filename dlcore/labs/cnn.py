@@ -31,6 +31,7 @@ from torch import nn
 from .. import data as data_mod
 from ..checks import check, check_range
 from ..config import DataConfig, ModelConfig, TrainConfig, stable_hash
+from ..derived import derived
 from ..experiments import run_all
 from ..export import Recipe
 from ..models import build
@@ -181,27 +182,40 @@ def experiment(channels=8, depth=2, kernel=3, padding="same", stride=1, head="ga
 
 
 # ------------------------------------------------------------------ shifted test digits
-@torch.no_grad()
 def shift_accuracy(trainer: Trainer, shifts=SHIFTS) -> dict[int, float]:
-    """Validation accuracy with every digit moved by s pixels, averaged over the four directions."""
-    x, y = trainer.dataset.x_val.cpu(), trainer.dataset.y_val.cpu()
-    out = {}
-    for s in shifts:
-        moved = [shift(x, dy * s, dx * s) for dy, dx in (DIRECTIONS if s else ((0, 0),))]
-        out[s] = float(np.mean([(_labels(trainer, m) == y).float().mean().item() for m in moved]))
-    return out
+    """Validation accuracy with every digit moved by s pixels, averaged over the four directions.
+    Measured once per step of a run (``Stepwise.memo``): the followers of a shared run, and every
+    later view of a finished one, read the numbers its first reader measured."""
+    return trainer.memo(("shift_accuracy", tuple(shifts)), lambda: _shift_accuracy(trainer, tuple(shifts)))
 
 
-EVAL_CHUNK = 128  # images per forward pass when measuring (see _labels)
+@torch.no_grad()
+def _shift_accuracy(trainer: Trainer, shifts: tuple[int, ...]) -> dict[int, float]:
+    batch, moves = derived(trainer.dataset.x_val, "cnn.shifted", _shifted)  # built once per validation set
+    y = trainer.dataset.y_val.cpu()
+    chunk = EVAL_CHUNK if isinstance(trainer.model, CNN) else len(batch)  # an MLP's activations are small
+    right = (_labels(trainer, batch, chunk) == y.repeat(len(moves))).float().view(len(moves), -1).mean(1).tolist()
+    return {s: float(np.mean([r for r, (m, _, _) in zip(right, moves) if m == s])) for s in shifts}
 
 
-def _labels(trainer: Trainer, x: torch.Tensor) -> torch.Tensor:
-    """The predicted class of each image, ``EVAL_CHUNK`` images at a time. In one pass over the 539
-    validation digits each convolution's output is 7 MB, often fresh memory from the system: the
-    nine passes of ``shift_accuracy`` took about 44,000 minor page faults and 95–100 ms of CPU (25 ms
-    when the memory happened to be reused). In chunks of 128 they take no page faults and 24 ms,
-    every time; the page measures this at every frame."""
-    return torch.cat([trainer.predict(x[i:i + EVAL_CHUNK]).argmax(1) for i in range(0, len(x), EVAL_CHUNK)])
+def _shifted(x_val: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, int, int]]]:
+    """The validation digits moved by every shift in every direction, stacked into one batch, and
+    the (s, dy, dx) of each copy in order."""
+    moves = [(s, dy, dx) for s in SHIFTS for dy, dx in (DIRECTIONS if s else ((0, 0),))]
+    x = x_val.cpu()
+    return torch.cat([shift(x, dy * s, dx * s) for s, dy, dx in moves]), moves
+
+
+EVAL_CHUNK = 256  # images per forward pass when measuring (see _labels)
+
+
+def _labels(trainer: Trainer, x: torch.Tensor, chunk: int = EVAL_CHUNK) -> torch.Tensor:
+    """The predicted class of each image, ``chunk`` images at a time. A CNN's feature maps take 3 MB
+    per 256 digits: in passes of 539 or more they are large blocks that the C allocator may hand
+    back to the system after each pass and take again (page faults: 52,000 and 109 ms of CPU per
+    measurement, against 19 ms, unless ``dlcore.device.keep_freed_memory`` is in force); in
+    passes of 256 they stay small enough to be reused either way."""
+    return torch.cat([trainer.predict(x[i:i + chunk]).argmax(1) for i in range(0, len(x), chunk)])
 
 
 # ------------------------------------------------------------------ equivariance and invariance

@@ -168,3 +168,24 @@ def test_looking_inside_a_finished_run_never_moves_or_switches_its_networks():
     lab.receptive_field_maps(cnn.model)
     lab.layer_sizes(cnn.model)
     assert set(lab.shift_accuracy(cnn)) == set(lab.SHIFTS)
+
+
+def test_shift_accuracy_is_the_accuracy_on_each_shifted_copy_averaged_over_the_four_directions():
+    """The measurement runs all shifted copies as one batch (a CNN's in passes of 256): each copy's
+    labels must still be scored against its own digits and averaged within its own shift."""
+    runs = lab.experiment(n_train=100, steps=100).trainers()
+    for name, t in runs.items():
+        t.advance(40)
+        y = t.dataset.y_val
+
+        def accuracy(dy, dx, t=t, y=y):
+            return (t.predict(lab.shift(t.dataset.x_val, dy, dx)).argmax(1) == y).float().mean().item()
+
+        expected = {s: float(np.mean([accuracy(dy * s, dx * s) for dy, dx in (lab.DIRECTIONS if s else ((0, 0),))]))
+                    for s in lab.SHIFTS}
+        got = lab.shift_accuracy(t)
+        assert got == pytest.approx(expected, abs=0.5 / lab.N_VAL / 4), name  # the same digits right
+        assert lab.shift_accuracy(t) is got  # the same step: measured once
+        t.advance(1)
+        assert lab.shift_accuracy(t) is not got
+    assert len({round(v, 4) for v in lab.shift_accuracy(runs["MLP"]).values()}) == 3  # the MLP: three numbers
