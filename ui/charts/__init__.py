@@ -18,8 +18,7 @@ without validation (about 0.5 ms). The result is still a ``go.Figure``, so calle
 
 from __future__ import annotations
 
-import functools
-import json
+import base64
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -46,31 +45,83 @@ def projector() -> bool:
 
 def figure(data: list[dict], layout: dict | None = None) -> go.Figure:
     """A figure from plain trace dicts (``{"type": "scatter", "x": …}``) and a layout dict,
-    wrapped without per-property validation (see the module docstring)."""
-    return go.Figure({"data": data, "layout": layout or {}}, skip_invalid=True, _validate=False)
+    wrapped without per-property validation (see the module docstring). NumPy arrays in the traces
+    are written as Plotly.js typed arrays here, as Plotly would write them on the way to the
+    browser but without its per-array conversion (0.05–0.1 ms an array; a grid of scatter plots
+    has 200)."""
+    return go.Figure({"data": [_typed(trace) for trace in data], "layout": layout or {}}, skip_invalid=True,
+                     _validate=False)
 
 
-@functools.lru_cache(maxsize=64)
-def _grid_json(rows: int, cols: int, options: str) -> str:
-    return make_subplots(rows=rows, cols=cols, **json.loads(options)).layout.to_json()
+_SHORT_TYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+                "float32": "f4", "float64": "f8"}
+_UNTYPED_KEYS = ("geojson", "layer", "layers", "range")  # Plotly leaves these as they are
 
 
-def grid_layout(rows: int, cols: int, **options) -> dict:
-    """The layout of a ``rows × cols`` grid of panels, as ``make_subplots(rows, cols, **options)``
-    lays it out (axis domains, panel titles), as plain data: computed once per shape — titles that
-    change from frame to frame ("step 40") do not count — and a fresh copy each call. Put a trace
-    in a panel with ``cell(row, col, cols)``."""
-    texts, shape = {}, {}
-    for key, value in options.items():
-        if key.endswith("titles") and value is not None:
-            shape[key] = [f"\x00{key}{i}" for i in range(len(value))]
-            texts.update(zip(shape[key], value))
+def _typed(value):
+    """``value`` with every NumPy array in it as Plotly.js's typed-array spec ``{"dtype", "bdata"[, "shape"]}``,
+    byte for byte what ``plotly``'s ``to_typed_array_spec`` makes of it (64-bit integers narrowed to
+    the smallest type that holds them; other arrays left to Plotly)."""
+    if isinstance(value, dict):
+        return {key: v if key in _UNTYPED_KEYS else _typed(v) for key, v in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_typed(v) for v in value]
+    if not isinstance(value, np.ndarray) or value.size == 0:
+        return value
+    if value.dtype.kind in "iu" and value.dtype.itemsize == 8:
+        for narrow in (np.int8, np.int16, np.int32) if value.dtype.kind == "i" else (np.uint8, np.uint16, np.uint32):
+            if np.iinfo(narrow).min <= value.min() and value.max() <= np.iinfo(narrow).max:
+                value = value.astype(narrow)
+                break
         else:
-            shape[key] = value
-    layout = json.loads(_grid_json(rows, cols, json.dumps(shape, sort_keys=True)))
-    for note in layout.get("annotations", []):
-        note["text"] = texts.get(note["text"], note["text"])
+            return value
+    short = _SHORT_TYPES.get(str(value.dtype))
+    if short is None:
+        return value
+    spec = {"dtype": short, "bdata": base64.b64encode(np.ascontiguousarray(value)).decode("ascii")}
+    if value.ndim > 1:
+        spec["shape"] = str(value.shape)[1:-1]
+    return spec
+
+
+def grid_layout(rows: int, cols: int, subplot_titles: Sequence[str] | None = None,
+                column_titles: Sequence[str] | None = None, row_titles: Sequence[str] | None = None,
+                horizontal_spacing: float | None = None, vertical_spacing: float | None = None) -> dict:
+    """The layout of a ``rows × cols`` grid of panels as plain data: the axis domains and panel
+    titles that ``make_subplots`` computes for the same arguments, by the same arithmetic (a test
+    holds them equal), without building and validating a figure (20 ms a grid). Put a trace in a
+    panel with ``cell(row, col, cols)``."""
+    hs = 0.2 / cols if horizontal_spacing is None else horizontal_spacing
+    vs = (0.5 if subplot_titles is not None else 0.3) / rows if vertical_spacing is None else vertical_spacing
+    max_width = 0.98 if row_titles else 1.0  # breathing room for the row titles on the right
+    widths = [(max_width - hs * (cols - 1)) / cols] * cols
+    heights = [(1.0 - vs * (rows - 1)) / rows] * rows
+    layout: dict = {}
+    domains = []  # [(x domain, y domain)] of each panel, row by row from the top
+    for r in range(rows):
+        bottom = rows - 1 - r  # rows are stacked from the bottom of the figure
+        y_start = sum(heights[:bottom]) + bottom * vs
+        y_domain = [max(0.0, y_start), min(1.0, y_start + heights[-1 - r])]
+        for c in range(cols):
+            x_start = sum(widths[:c]) + c * hs
+            domains.append(([x_start, x_start + widths[c]], y_domain))
+            n = len(domains)
+            axis = cell(r + 1, c + 1, cols)
+            layout[f"xaxis{'' if n == 1 else n}"] = {"anchor": axis["yaxis"], "domain": domains[-1][0]}
+            layout[f"yaxis{'' if n == 1 else n}"] = {"anchor": axis["xaxis"], "domain": list(y_domain)}
+    notes = [_title(t, x, y) for t, (x, y) in zip(subplot_titles or [], domains) if t]
+    notes += [_title(t, x, y) for t, (x, y) in zip(column_titles or [], domains[:cols]) if t]
+    notes += [_title(t, x, y, edge="right") for t, (x, y) in zip(row_titles or [], domains[cols - 1::cols]) if t]
+    layout["annotations"] = notes
     return layout
+
+
+def _title(text: str, x_domain: list[float], y_domain: list[float], edge: str = "top") -> dict:
+    """A panel's title above it (or, for a row, on its right), as make_subplots places it."""
+    note = {"font": {"size": 16}, "showarrow": False, "text": text, "xref": "paper", "yref": "paper"}
+    if edge == "top":
+        return note | {"x": sum(x_domain) / 2.0, "xanchor": "center", "y": y_domain[1], "yanchor": "bottom"}
+    return note | {"textangle": 90, "x": x_domain[1], "xanchor": "left", "y": sum(y_domain) / 2.0, "yanchor": "middle"}
 
 
 def cell(row: int, col: int, cols: int) -> dict:

@@ -47,13 +47,9 @@ def grad_heatmap(gmap: GradientMap, title: str, every: int, total_steps: int,
 
 
 def loss_curves(trainers) -> go.Figure:
-    """The shared loss chart, with its legend under the plot (it sits in a half-width column)."""
-    fig = charts.loss_curves(trainers)
-    for trace in fig.data:
-        if len(trace.x) == 1:  # a run that diverged before its second record: show its one point
-            trace.mode = "markers"
-            trace.marker = dict(size=10, color=trace.line.color)
-    return _legend_below(fig)
+    """The shared loss chart, with its legend under the plot (it sits in a half-width column). A run
+    that diverged before its second record shows its one point as a marker (``charts.line``)."""
+    return _legend_below(charts.loss_curves(trainers))
 
 
 def layer_lines(profiles: Mapping[str, LayerProfile], attribute: str, title: str, y_title: str,
