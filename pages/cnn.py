@@ -62,29 +62,28 @@ predict.hold(guess, run)
 
 def draw(run: live.LiveRun) -> None:
     trainers, f = run.trainers, run.frame
-    acc = {name: lab.shift_accuracy(t) for name, t in trainers.items()}
-    left, right = st.columns(2)
-    with left:
-        charts.show(charts.loss_curves(trainers), f"cnn.loss.{f}")
-    with right:
-        charts.show(cc.shift_accuracy(acc), f"cnn.shift.{f}")
-    left, right = st.columns(2)
-    with left:
-        charts.show(cc.layer_lines(trainers, "grad_norm", "Gradient norm ‖∂L/∂W‖ per layer", "‖∂L/∂W‖",
-                                   log_y=True), f"cnn.grad.{f}")
-    with right:
-        charts.show(cc.layer_lines(trainers, "act.std", "Activation std per layer (after ReLU)", "std"),
-                    f"cnn.act.{f}")
+    for pair in (((charts.loss_curves(trainers), "loss"), (charts.loss_curves(trainers, metric="acc"), "acc")),
+                 ((cc.layer_lines(trainers, "grad_norm", "Gradient norm ‖∂L/∂W‖ per layer", "‖∂L/∂W‖", log_y=True),
+                   "grad"),
+                  (cc.layer_lines(trainers, "act.std", "Activation std per layer (after ReLU)", "std"), "act"))):
+        for column, (fig, name) in zip(st.columns(2), pair):
+            with column:
+                charts.show(fig, f"cnn.{name}.{f}")
 
 
 live.play(run, draw)
-# The table once, under the frames (a frame of a run in training is all charts: cheap to redraw);
-# its accuracies are those the last frame measured (``shift_accuracy`` measures once per step).
+# The shifted-digit test, on the networks as they stand (trained, or paused): measured once per step
+# and shared (``shift_accuracy``), not at every frame — 4,851 images through each network.
 acc, params = {n: lab.shift_accuracy(t) for n, t in run.trainers.items()}, lab.parameters(run.trainers)
-st.dataframe({"network": list(run.trainers), "parameters": [f"{params[n]:,}" for n in run.trainers],
-              "status": [t.status for t in run.trainers.values()],
-              **{f"accuracy, {s} px shift": [round(acc[n][s], 3) for n in run.trainers] for s in lab.SHIFTS}},
-             hide_index=True)
+left, right = st.columns(2)
+with left:
+    charts.show(cc.shift_accuracy(acc), "cnn.shifted")
+with right:
+    st.markdown(f"**The test.** Every one of the {lab.N_VAL} validation digits moved by 0, 1 and 2 pixels, left, "
+                "right, up and down; each network classifies all of them. Accuracy at each shift:")
+    st.dataframe({"network": list(run.trainers), "weights": [f"{params[n]:,}" for n in run.trainers],
+                  **{f"{s} px": [round(acc[n][s], 3) for n in run.trainers] for s in lab.SHIFTS}},
+                 hide_index=True)
 predict.reveal(guess, run)
 cnn = run.trainers["CNN"]
 x_val = cnn.dataset.x_val.cpu()

@@ -50,6 +50,20 @@ def figure(at: AppTest, title_part: str) -> dict:
     raise AssertionError(f"no chart titled '…{title_part}…'")
 
 
+def unplottable(fig: dict) -> list[str]:
+    """The traces of a figure whose values are text (categories) on an axis forced to be numeric:
+    Plotly draws such a trace as nothing at all, though its data is all there."""
+    bad = []
+    for trace in fig["data"]:
+        for dim in ("x", "y"):
+            points = trace.get(dim)
+            if isinstance(points, list) and points and isinstance(points[0], str):
+                axis = fig["layout"].get(f"{dim}axis{trace.get(f'{dim}axis', dim)[1:]}", {})
+                if axis.get("type") in ("linear", "log", "date"):
+                    bad.append(f"{trace.get('name')}: text {dim} values on a {axis['type']} axis")
+    return bad
+
+
 def values(data) -> np.ndarray:
     """A figure array as numpy: Plotly sends numpy arrays as {"dtype", "bdata"(base64), "shape"}."""
     if isinstance(data, dict) and "bdata" in data:

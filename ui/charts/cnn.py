@@ -39,7 +39,7 @@ def shift_accuracy(acc: Mapping[str, Mapping[int, float]]) -> go.Figure:
                          textposition="outside"))
     return charts.figure(data, charts.base_layout(
         "Accuracy on shifted digits", height=380, barmode="group",
-        xaxis=charts.axis("validation digits moved by (average of left, right, up, down)"),
+        xaxis=charts.axis("validation digits moved by (average of left, right, up, down)") | dict(type="category"),
         yaxis=charts.axis("accuracy", range=[0, 1.12])))
 
 
