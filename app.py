@@ -3,9 +3,10 @@
 import streamlit as st
 
 from dlcore.catalog import SECTIONS
-from ui import frame, predict
+from ui import frame, predict, runtime
 
 st.set_page_config(page_title="DL Fundamentals Lab", page_icon="🧠", layout="wide")
+runtime.settle()  # once per server: the imports' objects leave the garbage collector's scans
 frame.mark()
 
 home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)

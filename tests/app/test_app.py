@@ -5,7 +5,7 @@ import re
 import pytest
 
 from dlcore.catalog import all_concepts
-from tests.support.helpers import ROOT, app_at, figures
+from tests.support.helpers import ROOT, app_at, figures, unplottable
 
 PAGES = [c.page for c in all_concepts()]
 
@@ -37,8 +37,20 @@ def test_page_runs_with_defaults_and_draws_charts(path):
     figs = figures(at)
     assert len(figs) >= 3
     assert all(fig["data"] for fig in figs), "a chart has no data"
+    assert not [(fig["layout"]["title"]["text"], unplottable(fig)) for fig in figs if unplottable(fig)]
     labels = [b.proto.label for b in at.get("download_button")]  # under the finished run: take it home
     assert "⬇ PyTorch script" in labels and "⬇ recorded numbers (CSV)" in labels, labels
+
+
+def test_the_objects_of_the_imports_leave_the_garbage_collectors_scans():
+    """A full collection walked every object torch, Plotly and Streamlit made (about 200 ms with every
+    session waiting); the app freezes them once, when it first runs."""
+    import gc
+
+    from ui import runtime
+
+    app_at()
+    assert runtime.settle() > 100_000 and gc.get_freeze_count() > 100_000
 
 
 def test_the_home_page_counts_the_shared_results():
