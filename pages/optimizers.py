@@ -24,6 +24,15 @@ def race(surface: str, lrs: dict, start: tuple, steps: int, wd: float) -> dict:
     return opt.race(surface, lrs, start, steps, weight_decay=wd)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def surface_figure(surface: str, lrs: tuple, start: tuple, steps: int, wd: float, projector: bool):
+    """The surface and every path with its animation frames, built once per setting (115 ms) and
+    shared by every session: Streamlit only reads a figure to send it. ``projector`` sizes its text."""
+    paths = race(surface, dict(lrs), start, steps, wd)
+    return ocharts.surface_paths(opt.SURFACES[surface], opt.grid(opt.SURFACES[surface], 240),
+                                 {label(k): t for k, t in paths.items()})
+
+
 c = page.begin(PAGE)
 top = st.columns([2, 1])
 with top[0]:
@@ -57,8 +66,7 @@ for col, o in zip(st.columns(len(chosen)), chosen):
         lrs[o] = c.select_slider(f"{name}_{o}", f"η {label(o)}", LRS, default=surface.lrs[o])
 
 paths = checked(lambda: race(name, lrs, (x0, y0), steps, wd))
-charts.show(ocharts.surface_paths(surface, opt.grid(surface, 240), {label(k): t for k, t in paths.items()}),
-            "opt.fig.surface")
+charts.show(surface_figure(name, tuple(lrs.items()), (x0, y0), steps, wd, charts.projector()), "opt.fig.surface")
 diverged = [f"**{label(k)}** {t.message}" for k, t in paths.items() if t.diverged]
 if diverged:
     st.warning("  \n".join(diverged) + "  \nIts path stops where it left the plot.", icon="💥")
