@@ -121,7 +121,7 @@ class SequenceTrainer(Trainer):
     def _snapshot(self) -> None:
         x, y = self.dataset.x_val, self.dataset.y_val  # (n_val, T)
         logits, maps = self.forward_with_attention(x)
-        right = logits.argmax(dim=-1) == y  # (n_val, T)
+        right = logits.argmax(dim=-1) == y.cpu()  # (n_val, T); the logits come back on the CPU
         mean_maps = torch.stack([m.mean(dim=0) for m in maps])  # (layers, heads, T, T)
         self.snapshots.append(Snapshot(self.step, mean_maps.cpu().numpy().astype(np.float32),
                                        right.float().mean().item(), right.all(dim=1).float().mean().item()))
