@@ -23,6 +23,8 @@ def measured_noise(data, seed: int):
     for values in (noise.relative_error, noise.predicted, noise.cosine):
         values.flags.writeable = False  # shared between sessions
     return noise
+
+
 c = page.begin(PAGE)
 
 cols = st.columns(4)

@@ -30,11 +30,10 @@ def settle() -> int:
     """Once per server process, at its first page view: import every concept's lab (and what they
     import: scikit-learn, SciPy) and what torch imports at its first optimizer (``torch._dynamo``,
     SymPy): 1–2 s. Then take every object the imports made (about 450,000) out of the garbage
-    collector's scans (``gc.freeze``). Every
-    full collection walked them all: 150–200 ms of CPU with every session waiting for Python's lock,
-    landing in whichever frame or page view happened to trigger it; afterwards it walks only what
-    sessions made since. Objects made later (sessions, runs) are collected as before. Returns the
-    objects frozen."""
+    collector's scans (``gc.freeze``). Every full collection walked them all: 150–200 ms of CPU with
+    every session waiting for Python's lock, landing in whichever frame or page view happened to
+    trigger it; afterwards it walks only what sessions made since. Objects made later (sessions,
+    runs) are collected as before. Returns the objects frozen."""
     for concept in all_concepts():
         concept.lab()
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo, SymPy…

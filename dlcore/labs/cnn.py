@@ -182,20 +182,19 @@ def experiment(channels=8, depth=2, kernel=3, padding="same", stride=1, head="ga
 
 
 # ------------------------------------------------------------------ shifted test digits
-def shift_accuracy(trainer: Trainer, shifts=SHIFTS) -> dict[int, float]:
-    """Validation accuracy with every digit moved by s pixels, averaged over the four directions.
-    Measured once per step of a run (``Stepwise.memo``): the followers of a shared run, and every
-    later view of a finished one, read the numbers its first reader measured."""
-    return trainer.memo(("shift_accuracy", tuple(shifts)), lambda: _shift_accuracy(trainer, tuple(shifts)))
+def shift_accuracy(trainer: Trainer) -> dict[int, float]:
+    """Validation accuracy with every digit moved by s pixels (``SHIFTS``), averaged over the four
+    directions. Measured once per step of a run (``Stepwise.memo``): the followers of a shared run,
+    and every later view of a finished one, read the numbers its first reader measured."""
+    return trainer.memo(("shift_accuracy",), lambda: _shift_accuracy(trainer))
 
 
 @torch.no_grad()
-def _shift_accuracy(trainer: Trainer, shifts: tuple[int, ...]) -> dict[int, float]:
+def _shift_accuracy(trainer: Trainer) -> dict[int, float]:
     batch, moves = derived(trainer.dataset.x_val, "cnn.shifted", _shifted)  # built once per validation set
     y = trainer.dataset.y_val.cpu()
-    chunk = EVAL_CHUNK if isinstance(trainer.model, CNN) else len(batch)  # an MLP's activations are small
-    right = (_labels(trainer, batch, chunk) == y.repeat(len(moves))).float().view(len(moves), -1).mean(1).tolist()
-    return {s: float(np.mean([r for r, (m, _, _) in zip(right, moves) if m == s])) for s in shifts}
+    right = (_labels(trainer, batch) == y.repeat(len(moves))).float().view(len(moves), -1).mean(1).tolist()
+    return {s: float(np.mean([r for r, (m, _, _) in zip(right, moves) if m == s])) for s in SHIFTS}
 
 
 def _shifted(x_val: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, int, int]]]:
@@ -209,13 +208,13 @@ def _shifted(x_val: torch.Tensor) -> tuple[torch.Tensor, list[tuple[int, int, in
 EVAL_CHUNK = 256  # images per forward pass when measuring (see _labels)
 
 
-def _labels(trainer: Trainer, x: torch.Tensor, chunk: int = EVAL_CHUNK) -> torch.Tensor:
-    """The predicted class of each image, ``chunk`` images at a time. A CNN's feature maps take 3 MB
+def _labels(trainer: Trainer, x: torch.Tensor) -> torch.Tensor:
+    """The predicted class of each image, ``EVAL_CHUNK`` images at a time. A CNN's feature maps take 3 MB
     per 256 digits: in passes of 539 or more they are large blocks that the C allocator may hand
     back to the system after each pass and take again (page faults: 52,000 and 109 ms of CPU per
     measurement, against 19 ms, unless ``dlcore.device.keep_freed_memory`` is in force); in
     passes of 256 they stay small enough to be reused either way."""
-    return torch.cat([trainer.predict(x[i:i + chunk]).argmax(1) for i in range(0, len(x), chunk)])
+    return torch.cat([trainer.predict(x[i:i + EVAL_CHUNK]).argmax(1) for i in range(0, len(x), EVAL_CHUNK)])
 
 
 # ------------------------------------------------------------------ equivariance and invariance

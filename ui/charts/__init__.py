@@ -19,6 +19,7 @@ without validation (about 0.5 ms). The result is still a ``go.Figure``, so calle
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -41,6 +42,17 @@ def color(i: int) -> str:
 def projector() -> bool:
     """Projector mode (a toggle in the sidebar): larger text everywhere."""
     return bool(st.session_state.get("projector", False))
+
+
+@functools.lru_cache(maxsize=16)
+def _colorscale(name: str) -> tuple:
+    return tuple(tuple(stop) for stop in go.Heatmap(colorscale=name).colorscale)
+
+
+def colorscale(name: str) -> list[list]:
+    """A named colour scale ("Viridis", "RdBu_r") spelled out as Plotly's validation writes it, for
+    plain-data traces: Plotly.js knows no reversed "_r" scales."""
+    return [list(stop) for stop in _colorscale(name)]
 
 
 def figure(data: list[dict], layout: dict | None = None) -> go.Figure:

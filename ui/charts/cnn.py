@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,17 +16,12 @@ GREYS = "Greys"
 DIVERGING = "RdBu_r"
 
 
-@functools.lru_cache(maxsize=16)
-def _scale(name: str) -> tuple:
-    """A named colour scale as Plotly's validation spells it out (Plotly.js knows no "RdBu_r")."""
-    return tuple(tuple(stop) for stop in go.Heatmap(colorscale=name).colorscale)
-
-
-def _heat(z: np.ndarray, scale: str | list, lo: float, hi: float, row: int, col: int, cols: int, **extra) -> dict:
+def _heat(z: np.ndarray, scale: str | list, lo: float, hi: float, row: int, col: int, cols: int,
+          hover: str = "row %{y}, col %{x}: %{z:.3g}<extra></extra>", **extra) -> dict:
     """One small image of a grid, as a plain heatmap trace in panel (row, col)."""
-    colors = [list(stop) for stop in _scale(scale)] if isinstance(scale, str) else scale
-    return dict(type="heatmap", z=z.astype(np.float32), colorscale=colors, zmin=lo, zmax=hi, **extra,
-                hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>", **charts.cell(row, col, cols))
+    colors = charts.colorscale(scale) if isinstance(scale, str) else scale
+    return dict(type="heatmap", z=z.astype(np.float32), colorscale=colors, zmin=lo, zmax=hi, hovertemplate=hover,
+                **extra, **charts.cell(row, col, cols))
 
 
 def _image_grid_figure(data: list[dict], rows: int, cols: int, titles: Sequence[str], title_size: int, title: str,
@@ -35,10 +29,13 @@ def _image_grid_figure(data: list[dict], rows: int, cols: int, titles: Sequence[
     """Panels of images in a grid: square pixels, no ticks, row 0 at the top, titled panels."""
     layout = charts.grid_layout(rows, cols, subplot_titles=list(titles), **spacing)
     for key, axis in layout.items():
-        if key.startswith(("xaxis", "yaxis")):
-            axis.update(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
-            axis.update(scaleanchor=axis["anchor"].replace("x", "y")) if key.startswith("x") else axis.update(
-                autorange="reversed")
+        if key.startswith("xaxis"):
+            axis.update(scaleanchor=axis["anchor"].replace("x", "y"))  # square pixels
+        elif key.startswith("yaxis"):
+            axis.update(autorange="reversed")  # row 0 at the top
+        else:
+            continue
+        axis.update(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
     for note in layout["annotations"]:
         note["font"] = dict(size=title_size)
     return charts.figure(data, charts.base_layout(title, height=height) | layout)
@@ -119,7 +116,7 @@ def receptive_fields(maps: Sequence[np.ndarray], sides: Sequence[int]) -> go.Fig
     """Per layer, the input pixels the centre unit depends on (|∂unit/∂x| > 0), with the formula's side."""
     titles = [f"layer {i + 1}: {int((m > 0).any(0).sum())}×{int((m > 0).any(1).sum())} px "
               f"(formula {s}×{s})" for i, (m, s) in enumerate(zip(maps, sides))]
-    data = [_heat((m > 0), [[0, "#f4f4f4"], [1, "#1f77b4"]], 0, 1, 1, i + 1, len(maps), showscale=False, xgap=1,
-                  ygap=1) | dict(hovertemplate="row %{y}, col %{x}<extra></extra>") for i, m in enumerate(maps)]
+    data = [_heat(m > 0, [[0, "#f4f4f4"], [1, "#1f77b4"]], 0, 1, 1, i + 1, len(maps), showscale=False, xgap=1,
+                  ygap=1, hover="row %{y}, col %{x}<extra></extra>") for i, m in enumerate(maps)]
     return _image_grid_figure(data, 1, len(maps), titles, 14, "Receptive field of the centre unit, by autograd "
                               "(blue: input pixels it depends on)", 320, horizontal_spacing=0.04)

@@ -17,7 +17,6 @@ def _positive(values: np.ndarray) -> list[float | None]:
     return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=np.float64)]
 
 
-VIRIDIS = [list(stop) for stop in go.Heatmap(colorscale="Viridis").colorscale]  # as Plotly spells it out
 LEGEND_BELOW = dict(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0), margin=dict(b=110))
 
 
@@ -38,7 +37,7 @@ def grad_heatmap(gmap: GradientMap, title: str, every: int, total_steps: int,
     zmin, zmax = zrange if zrange else (float(gmap.log10_grad_norm.min()), float(gmap.log10_grad_norm.max()))
     edges = np.append(gmap.steps - every / 2, gmap.steps[-1] + every / 2)  # (n_records + 1,) column edges
     heat = dict(type="heatmap", x=edges, y=list(gmap.layers), z=gmap.log10_grad_norm.T,  # (layers, steps)
-                zmin=zmin, zmax=max(zmax, zmin + 1e-3), colorscale=VIRIDIS,
+                zmin=zmin, zmax=max(zmax, zmin + 1e-3), colorscale=charts.colorscale("Viridis"),
                 colorbar=dict(title=dict(text="log₁₀ ‖∂L/∂W‖")),
                 hovertemplate="%{y}<br>log₁₀ ‖∂L/∂W‖ = %{z:.2f}<extra></extra>")
     notes = [dict(x=total_steps / 2, y=0.5, yref="paper", text=note, showarrow=False,
